@@ -1,0 +1,57 @@
+"""gradio-jobs: a job-centred client for Gradio apps.
+
+``from gradio_jobs import Client`` is a drop-in for ``gradio_client.Client``;
+``AsyncClient`` is the same client for async code.
+"""
+
+__version__ = "0.1.0"
+
+from ._async_client import AsyncClient
+from ._async_job import AsyncJob
+from ._client import Client
+from ._exceptions import (
+    AppError,
+    ArgumentError,
+    AuthenticationError,
+    ConnectionLostError,
+    EndpointNotFoundError,
+    GradioJobsError,
+    ProtocolError,
+    QueueError,
+    QueueFullError,
+    ServerError,
+    ServerUnreachableError,
+    TooManyRequestsError,
+    UnsupportedServerError,
+    ValidationError,
+)
+from ._job import Job
+from .protocol import events
+from .protocol.status import LogMessage, ProgressUnit, Status, StatusUpdate
+
+__all__ = [
+    "__version__",
+    "Client",
+    "AsyncClient",
+    "Job",
+    "AsyncJob",
+    "Status",
+    "StatusUpdate",
+    "ProgressUnit",
+    "LogMessage",
+    "events",
+    "GradioJobsError",
+    "AppError",
+    "ArgumentError",
+    "AuthenticationError",
+    "ConnectionLostError",
+    "EndpointNotFoundError",
+    "ProtocolError",
+    "QueueError",
+    "QueueFullError",
+    "ServerError",
+    "ServerUnreachableError",
+    "TooManyRequestsError",
+    "UnsupportedServerError",
+    "ValidationError",
+]

@@ -1,0 +1,127 @@
+"""``Client``: the sync facade, an :class:`AsyncClient` run on the shared loop thread."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Mapping, Sequence
+
+from . import _loop
+from ._async_client import AsyncClient
+from ._job import Job
+from .protocol.api import App
+from .protocol.job import JobState
+
+__all__ = ["Client"]
+
+
+class Client:
+    """A client for one Gradio app, with the API of ``gradio_client.Client``.
+
+    ``Client(src)`` connects at once (reads the app's config and API) and raises if it
+    cannot. All sync clients of a process share one background event-loop thread, however
+    many jobs they run.
+    """
+
+    def __init__(
+        self,
+        src: str,
+        hf_token: str | None = None,
+        max_workers: int = 40,
+        verbose: bool = True,
+        *,
+        token: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        ssl_verify: bool = True,
+        httpx_kwargs: Mapping[str, Any] | None = None,
+        stream_timeout: float | None = 35.0,
+    ) -> None:
+        # max_workers is accepted for compatibility: jobs here need no worker threads.
+        self._async = _loop.run(
+            _make_client(
+                src,
+                hf_token or token,
+                headers=headers,
+                verbose=verbose,
+                ssl_verify=ssl_verify,
+                httpx_kwargs=httpx_kwargs,
+                stream_timeout=stream_timeout,
+            )
+        )
+
+    @property
+    def src(self) -> str:
+        return self._async.src
+
+    @property
+    def session_hash(self) -> str:
+        return self._async.session_hash
+
+    @property
+    def app(self) -> App:
+        return self._async.app
+
+    def submit(
+        self,
+        *args: Any,
+        api_name: str | None = None,
+        fn_index: int | None = None,
+        result_callbacks: Callable[..., Any] | Sequence[Callable[..., Any]] | None = None,
+        **kwargs: Any,
+    ) -> Job:
+        """Start a job and return it at once. Bad arguments raise here, before anything is sent."""
+        endpoint, data = self._async._prepare(args, kwargs, api_name, fn_index)
+        if callable(result_callbacks):
+            result_callbacks = [result_callbacks]
+        state = JobState(endpoint, self._async.app.capabilities)
+        job = Job(state, result_callbacks or ())
+        _loop.call_soon(self._start, job, endpoint, data, state)
+        return job
+
+    def _start(self, job: Job, endpoint: Any, data: list[Any], state: JobState) -> None:
+        try:
+            async_job = self._async._start(endpoint, data, state, job._on_event, None)
+        except Exception as exc:  # e.g. the client was closed meanwhile
+            for event in state.fail(exc):
+                job._on_event(event)
+            return
+        job._attach(async_job)
+
+    def predict(self, *args: Any, api_name: str | None = None, fn_index: int | None = None, **kwargs: Any) -> Any:
+        """Run a job and wait for its result (the final value for generators)."""
+        return self.submit(*args, api_name=api_name, fn_index=fn_index, **kwargs).result()
+
+    def view_api(
+        self, all_endpoints: bool | None = None, print_info: bool = True, return_format: str | None = None
+    ) -> Any:
+        """Describe the app's endpoints: prints a readable summary and returns it.
+
+        ``return_format="dict"`` returns ``{"named_endpoints": ..., "unnamed_endpoints": ...}``
+        with each endpoint's parameters (names, types, defaults) and returns instead.
+        ``all_endpoints=True`` includes undocumented endpoints.
+        """
+        return self._async._view_api(all_endpoints, print_info, return_format)
+
+    def reset_session(self) -> None:
+        """Start a new session: later calls no longer see the ``gr.State`` of earlier ones."""
+        self._async.reset_session()
+
+    def close(self) -> None:
+        """Cancel pending jobs, stop the stream reader and close the connections."""
+        _loop.run(self._async.close())
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return repr(self._async).replace("AsyncClient", "Client", 1)
+
+
+async def _make_client(src: str, hf_token: str | None, **options: Any) -> AsyncClient:
+    client = AsyncClient(src, hf_token, **options)
+    try:
+        return await client.connect()
+    except BaseException:
+        await client.close()
+        raise

@@ -1,0 +1,159 @@
+"""Every error gradio-jobs raises derives from :class:`GradioJobsError`.
+
+Several also derive from the builtin the official ``gradio_client`` used for the same case
+(``ValueError`` for app errors, ``TypeError`` for bad arguments), so that ``except`` clauses
+written against it keep working.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
+
+if TYPE_CHECKING:
+    from .protocol.status import StatusUpdate
+
+__all__ = [
+    "GradioJobsError",
+    "ServerUnreachableError",
+    "ServerError",
+    "AuthenticationError",
+    "TooManyRequestsError",
+    "EndpointNotFoundError",
+    "ArgumentError",
+    "AppError",
+    "QueueFullError",
+    "QueueError",
+    "ValidationError",
+    "ConnectionLostError",
+    "ProtocolError",
+    "UnsupportedServerError",
+]
+
+
+class GradioJobsError(Exception):
+    """Base class of every error raised by gradio-jobs."""
+
+
+class ServerUnreachableError(GradioJobsError, ConnectionError):
+    """The app could not be reached at all (refused, DNS failure, TLS failure, timeout)."""
+
+
+class ServerError(GradioJobsError):
+    """The server answered a request with an unexpected HTTP status."""
+
+    def __init__(self, message: str, *, status_code: int | None = None, body: str | None = None):
+        super().__init__(message)
+        self.status_code = status_code
+        self.body = body
+
+
+class AuthenticationError(ServerError):
+    """The app requires credentials that were missing or wrong (HTTP 401)."""
+
+
+class TooManyRequestsError(ServerError):
+    """The server or the Hugging Face proxy rate-limited the request (HTTP 429)."""
+
+
+class EndpointNotFoundError(GradioJobsError, ValueError):
+    """No callable endpoint matches the given ``api_name`` or ``fn_index``."""
+
+    def __init__(self, message: str, *, valid: Sequence[str] = ()):
+        super().__init__(message)
+        self.valid = list(valid)
+
+
+class ArgumentError(GradioJobsError, TypeError):
+    """The arguments do not fit the endpoint's parameters (count, names, missing values)."""
+
+
+class AppError(GradioJobsError, ValueError):
+    """The app's function raised: ``gr.Error`` keeps its title and message.
+
+    ``message`` is None when the app hides the details of its exceptions (``show_error=False``).
+    """
+
+    def __init__(
+        self,
+        message: str | None,
+        *,
+        title: str | None = None,
+        duration: float | None = None,
+        visible: bool = True,
+        job_id: str | None = None,
+    ):
+        self.message = message
+        self.title = title if title else "Error"
+        self.duration = duration
+        self.visible = visible
+        self.job_id = job_id
+        self.hidden = message is None
+        if message is None:
+            text = (
+                "The Gradio app raised an exception but does not show its details "
+                "(launch it with show_error=True to see them)."
+            )
+        elif title:
+            text = f"{title}: {message}"
+        else:
+            text = message
+        super().__init__(text)
+
+
+class QueueFullError(GradioJobsError):
+    """The app's queue is full (HTTP 503 on join, or ``queue_full`` on old servers)."""
+
+    def __init__(self, message: str = "The app's queue is full; try again later."):
+        super().__init__(message)
+
+
+#: The official client's name for the same error.
+QueueError = QueueFullError
+
+
+class ValidationError(GradioJobsError, ValueError):
+    """The endpoint's validator rejected the inputs (HTTP 422); ``errors`` maps parameter to message."""
+
+    def __init__(self, errors: Mapping[str, str] | None = None, *, message: str | None = None):
+        self.errors = dict(errors or {})
+        if message is None:
+            lines = [f"- {name}: {text}" for name, text in self.errors.items()]
+            message = "The app rejected the inputs:\n" + "\n".join(lines)
+        super().__init__(message)
+
+
+class ConnectionLostError(GradioJobsError, ConnectionError):
+    """The job's connection to the server ended before the job did.
+
+    ``job_id`` is the server's event id (None if the job never got one) and ``last_status``
+    the last status the job had, so the caller knows how far it got.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        job_id: str | None = None,
+        last_status: StatusUpdate | None = None,
+    ):
+        self.job_id = job_id
+        self.last_status = last_status
+        detail = message
+        if job_id:
+            detail += f" (job {job_id}"
+            if last_status is not None:
+                detail += f", last status {last_status.code.value}"
+            detail += ")"
+        super().__init__(detail)
+
+
+class ProtocolError(GradioJobsError):
+    """The server sent something this client cannot understand."""
+
+    def __init__(self, message: str, *, payload: Any = None):
+        super().__init__(message)
+        self.payload = payload
+
+
+class UnsupportedServerError(GradioJobsError):
+    """The server is too old (or too new) for the requested feature."""

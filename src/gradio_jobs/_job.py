@@ -1,0 +1,174 @@
+"""``Job``: the sync view of an :class:`AsyncJob`, a real ``concurrent.futures.Future``."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import threading
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
+
+from . import _loop
+from .protocol import events as ev
+from .protocol.job import JobState
+from .protocol.status import Status, StatusUpdate
+
+if TYPE_CHECKING:
+    from ._async_job import AsyncJob
+
+__all__ = ["Job"]
+
+logger = logging.getLogger("gradio_jobs")
+
+_Future = concurrent.futures.Future
+
+
+class Job(_Future):  # type: ignore[type-arg]
+    """A submitted call, as returned by :meth:`Client.submit`.
+
+    A ``concurrent.futures.Future``: ``result(timeout)``, ``done()``, ``cancel()``,
+    ``add_done_callback`` and ``concurrent.futures.wait`` work as usual. Also:
+    ``status()``, ``outputs()``, and ``for output in job`` to stream a generator.
+
+    The job's state lives in the shared event loop; this object is completed from there.
+    """
+
+    def __init__(self, state: JobState, result_callbacks: Sequence[Callable[..., Any]] = ()) -> None:
+        super().__init__()
+        self._state = state
+        self._async_job: AsyncJob | None = None
+        # Outputs and status changes are signalled on their own condition: the future's
+        # condition must only be notified when the future completes, because
+        # Future.result() treats any wake-up without completion as a timeout.
+        self._changed = threading.Condition()
+        if result_callbacks:
+            self.add_done_callback(_result_callback_runner(list(result_callbacks)))
+
+    # -- called on the loop thread ----------------------------------------------------------
+
+    def _attach(self, async_job: AsyncJob) -> None:
+        self._async_job = async_job
+        if _Future.cancelled(self):
+            # cancel() won the race with the submission.
+            async_job.cancel()
+
+    def _on_event(self, event: ev.JobEvent) -> None:
+        try:
+            if isinstance(event, ev.Completed):
+                self.set_result(event.value)
+            elif isinstance(event, ev.Failed):
+                self.set_exception(event.error)
+            elif isinstance(event, ev.Cancelled):
+                _Future.cancel(self)
+        except concurrent.futures.InvalidStateError:
+            pass  # the caller cancelled first
+        with self._changed:
+            self._changed.notify_all()
+
+    # -- public API -----------------------------------------------------------------------
+
+    @property
+    def job_id(self) -> str | None:
+        """The server's ``event_id`` once the job has joined the queue."""
+        return self._state.job_id
+
+    @property
+    def cancel_outcome(self) -> str | None:
+        return self._state.cancel_outcome
+
+    def status(self) -> StatusUpdate:
+        """The job's latest status (``CANCELLED`` as soon as :meth:`cancel` succeeded)."""
+        status = self._state.status
+        if _Future.cancelled(self) and status.code is not Status.CANCELLED:
+            return StatusUpdate(
+                code=Status.CANCELLED, rank=None, queue_size=None, eta=None, success=False,
+                time=status.time, progress_data=None, run_eta=status.run_eta,
+            )
+        return status
+
+    def outputs(self) -> list[Any]:
+        """Every output so far: each yield of a generator, or ``[result]`` for a plain function."""
+        return list(self._state.outputs)
+
+    def event_log(self) -> list[ev.JobEvent]:
+        """Every event of the job so far, in order."""
+        return list(self._state.events)
+
+    def cancel(self) -> bool:
+        """Stop the job on the server; afterwards ``result()`` raises ``CancelledError``.
+
+        Returns False when the job had already ended.
+        """
+        if self.done():
+            return False
+        if not _Future.cancel(self):
+            return False
+        _loop.call_soon(self._cancel_in_loop)
+        with self._changed:
+            self._changed.notify_all()
+        return True
+
+    def _cancel_in_loop(self) -> None:
+        if self._async_job is not None:
+            self._async_job.cancel()
+        # otherwise _attach() sees the cancelled future and cancels the new job
+
+    def result(self, timeout: float | None = None) -> Any:
+        """The job's result (see ``concurrent.futures.Future.result``).
+
+        Ctrl+C while waiting cancels the job on the server before the ``KeyboardInterrupt``
+        propagates.
+        """
+        try:
+            return super().result(timeout)
+        except KeyboardInterrupt:
+            self.cancel()
+            raise
+
+    def __iter__(self) -> Iterator[Any]:
+        """Each output exactly once, in order, until the job ends.
+
+        A job that failed raises its error after its last output; a cancelled one just stops.
+        """
+        seen = 0
+        outputs = self._state.outputs
+        try:
+            while True:
+                with self._changed:
+                    while seen >= len(outputs) and not self._ended():
+                        self._changed.wait()
+                if seen < len(outputs):
+                    value = outputs[seen]
+                    seen += 1
+                    yield value
+                    continue
+                break
+        except KeyboardInterrupt:
+            self.cancel()
+            raise
+        if not _Future.cancelled(self) and self._state.error is not None:
+            raise self._state.error
+
+    def _ended(self) -> bool:
+        return self._state.done or _Future.cancelled(self)
+
+    def __repr__(self) -> str:
+        return f"<Job {self._state.endpoint.label} id={self.job_id} status={self.status().code.value}>"
+
+
+def _result_callback_runner(callbacks: list[Callable[..., Any]]) -> Callable[[Job], None]:
+    def on_done(job: Job) -> None:
+        if job.cancelled() or job.exception() is not None:
+            return
+        value = job.result()
+        _loop.callback_executor().submit(_run_callbacks, callbacks, value)
+
+    return on_done
+
+
+def _run_callbacks(callbacks: list[Callable[..., Any]], value: Any) -> None:
+    args = value if isinstance(value, tuple) else (value,)
+    for callback in callbacks:
+        try:
+            callback(*args)
+        except Exception:
+            logger.exception("gradio-jobs: result callback %r failed", callback)

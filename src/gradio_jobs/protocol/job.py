@@ -1,0 +1,222 @@
+"""One job's state machine: server messages in, typed events out. No I/O.
+
+``JobState`` is fed the messages the stream reader routes to the job and the decisions the
+client makes (joined, cancelled, lost). It keeps the event log, the generator outputs
+(each once, in order), the current :class:`StatusUpdate` and the outcome.
+"""
+
+from __future__ import annotations
+
+import ast
+import logging
+from datetime import datetime
+from typing import Any
+
+from .._exceptions import AppError, ConnectionLostError, GradioJobsError, ProtocolError, QueueFullError
+from . import events as ev
+from . import messages as m
+from .api import Endpoint
+from .capabilities import Capabilities
+from .diff import DiffError, apply_diff
+from .status import Status, StatusUpdate
+
+__all__ = ["JobState", "app_error_from"]
+
+logger = logging.getLogger("gradio_jobs")
+
+
+def app_error_from(error: dict[str, Any], caps: Capabilities, job_id: str | None = None) -> AppError:
+    """Build the :class:`AppError` for a failed job from the server's error object."""
+    message = error.get("error")
+    if message is not None and not isinstance(message, str):
+        message = str(message)
+    if message and caps.quoted_error_messages and len(message) >= 2 and message[0] == message[-1] and message[0] in "'\"":
+        # 4.x sends repr(str(error)); undo exactly that.
+        try:
+            unquoted = ast.literal_eval(message)
+        except (ValueError, SyntaxError):
+            unquoted = None
+        if isinstance(unquoted, str):
+            message = unquoted
+    title = error.get("title")
+    duration = error.get("duration")
+    return AppError(
+        message,
+        title=title if isinstance(title, str) else None,
+        duration=float(duration) if isinstance(duration, (int, float)) and not isinstance(duration, bool) else None,
+        visible=bool(error.get("visible", True)),
+        job_id=job_id,
+    )
+
+
+class JobState:
+    """The sans-I/O heart of a job; see the module docstring."""
+
+    def __init__(self, endpoint: Endpoint, capabilities: Capabilities) -> None:
+        self.endpoint = endpoint
+        self.capabilities = capabilities
+        self.job_id: str | None = None
+        self.events: list[ev.JobEvent] = []
+        self.outputs: list[Any] = []
+        self.status = StatusUpdate(
+            code=Status.STARTING, rank=None, queue_size=None, eta=None, success=None,
+            time=datetime.now(), progress_data=None,
+        )
+        self.done = False
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self.cancelled = False
+        self.cancel_outcome: str | None = None
+        self.cancel_requested = False
+        self._full: list[Any] | None = None
+        self._broken_slots: set[int] = set()
+        self._last_yield_dropped = False
+        self._run_eta: float | None = None
+
+    # -- client-side transitions -------------------------------------------------------
+
+    def submitted(self) -> list[ev.JobEvent]:
+        return self._emit(ev.Submitted(self.endpoint.label))
+
+    def joined(self, job_id: str) -> list[ev.JobEvent]:
+        self.job_id = job_id
+        return self._emit(ev.Joined(job_id))
+
+    def fail(self, error: BaseException) -> list[ev.JobEvent]:
+        if self.done:
+            return []
+        if isinstance(error, GradioJobsError) and getattr(error, "job_id", None) is None and self.job_id:
+            try:
+                error.job_id = self.job_id  # type: ignore[attr-defined]
+            except AttributeError:
+                pass
+        self.done = True
+        self.error = error
+        self._set_status(Status.FINISHED, success=False)
+        return self._emit(ev.Failed(error))
+
+    def lost(self, reason: str) -> list[ev.JobEvent]:
+        """The connection carrying this job ended before the job did."""
+        return self.fail(ConnectionLostError(reason, job_id=self.job_id, last_status=self.status))
+
+    def cancel(self, outcome: str) -> list[ev.JobEvent]:
+        if self.done:
+            return []
+        self.done = True
+        self.cancelled = True
+        self.cancel_outcome = outcome
+        self._set_status(Status.CANCELLED, success=False)
+        return self._emit(ev.Cancelled(outcome))
+
+    # -- server messages -----------------------------------------------------------------
+
+    def feed(self, msg: m.Message) -> list[ev.JobEvent]:
+        """Apply one message routed to this job; returns the events it produced."""
+        if self.done:
+            return []
+        if isinstance(msg, m.Estimation):
+            self._set_status(Status.IN_QUEUE, rank=msg.rank, queue_size=msg.queue_size, eta=msg.rank_eta)
+            return self._emit(ev.Queued(msg.rank, msg.queue_size, msg.rank_eta))
+        if isinstance(msg, m.ProcessStarts):
+            self._run_eta = msg.eta
+            self._set_status(Status.PROCESSING)
+            return self._emit(ev.Started(msg.eta))
+        if isinstance(msg, m.Progress):
+            self._set_status(Status.PROGRESS, progress_data=msg.units)
+            return self._emit(ev.ProgressReported(msg.units))
+        if isinstance(msg, m.Log):
+            self._set_status(Status.LOG, log=(msg.log.message, msg.log.level), log_message=msg.log)
+            return self._emit(ev.Logged(msg.log))
+        if isinstance(msg, m.Generating):
+            return self._generating(msg)
+        if isinstance(msg, m.Completed):
+            return self._completed(msg)
+        if isinstance(msg, m.UnexpectedError):
+            return self.lost(f"the server reported: {msg.message}")
+        if isinstance(msg, m.QueueFull):
+            self._set_status(Status.QUEUE_FULL)
+            return self.fail(QueueFullError())
+        if isinstance(msg, m.SendHash):
+            self._set_status(Status.JOINING_QUEUE)
+            return []
+        if isinstance(msg, m.SendData):
+            self._set_status(Status.SENDING_DATA)
+            return []
+        if isinstance(msg, m.UnknownMessage):
+            logger.debug("ignoring unknown message %r for job %s", msg.msg, self.job_id)
+        return []
+
+    def _generating(self, msg: m.Generating) -> list[ev.JobEvent]:
+        self._set_status(Status.ITERATING, success=msg.success)
+        semantics = self.capabilities.diff_semantics
+        if self._full is None or semantics is None:
+            full = list(msg.data)
+            self._broken_slots.clear()
+        else:
+            full = list(self._full)
+            if len(msg.data) > len(full):
+                full.extend([None] * (len(msg.data) - len(full)))
+            for slot, ops in enumerate(msg.data):
+                if not isinstance(ops, list):
+                    self._broken_slots.add(slot)
+                    continue
+                if slot in self._broken_slots:
+                    # Only a replace of the whole value can make a lost slot whole again.
+                    root = [op for op in ops if isinstance(op, list) and len(op) == 3 and op[0] == "replace" and op[1] == []]
+                    if not root:
+                        continue
+                    self._broken_slots.discard(slot)
+                try:
+                    full[slot] = apply_diff(full[slot], ops, semantics)
+                except DiffError as exc:
+                    logger.warning(
+                        "job %s: could not apply the server's diff to output %d (%s); "
+                        "waiting for the next full value", self.job_id, slot, exc,
+                    )
+                    self._broken_slots.add(slot)
+        self._full = full
+        if self._broken_slots:
+            self._last_yield_dropped = True
+            return []
+        self._last_yield_dropped = False
+        value = self.endpoint.user_outputs(full)
+        self.outputs.append(value)
+        return self._emit(ev.OutputProduced(len(self.outputs) - 1, value))
+
+    def _completed(self, msg: m.Completed) -> list[ev.JobEvent]:
+        if msg.cancelled:
+            outcome = "stopped" if self.cancel_requested else "cancelled by the server"
+            return self.cancel(outcome)
+        if msg.error is not None:
+            return self.fail(app_error_from(msg.error, self.capabilities, self.job_id))
+        if msg.data is None:
+            return self.fail(ProtocolError("the job completed without data", payload=msg))
+        produced: list[ev.JobEvent] = []
+        value = self.endpoint.user_outputs(msg.data)
+        if not self.outputs or self._last_yield_dropped:
+            self.outputs.append(value)
+            produced += self._emit(ev.OutputProduced(len(self.outputs) - 1, value))
+        self.done = True
+        self.result = value
+        self._set_status(Status.FINISHED, success=True)
+        return produced + self._emit(ev.Completed(value))
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _emit(self, event: ev.JobEvent) -> list[ev.JobEvent]:
+        self.events.append(event)
+        return [event]
+
+    def _set_status(self, code: Status, **fields: Any) -> None:
+        self.status = StatusUpdate(
+            code=code,
+            rank=fields.get("rank"),
+            queue_size=fields.get("queue_size"),
+            eta=fields.get("eta"),
+            success=fields.get("success"),
+            time=datetime.now(),
+            progress_data=fields.get("progress_data"),
+            log=fields.get("log"),
+            run_eta=self._run_eta,
+            log_message=fields.get("log_message"),
+        )

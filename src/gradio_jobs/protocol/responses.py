@@ -1,0 +1,80 @@
+"""Reading the server's answers to plain HTTP requests (status code + body -> value or error)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .._exceptions import (
+    AuthenticationError,
+    ProtocolError,
+    QueueFullError,
+    ServerError,
+    TooManyRequestsError,
+    ValidationError,
+)
+
+__all__ = ["read_json", "read_join", "raise_for_status", "detail_of"]
+
+
+def _loads(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except ValueError:
+        return None
+
+
+def detail_of(body: bytes) -> str:
+    """The human-readable part of an error body (FastAPI's ``detail`` when there is one)."""
+    parsed = _loads(body)
+    if isinstance(parsed, dict) and "detail" in parsed:
+        detail = parsed["detail"]
+        if isinstance(detail, dict):
+            detail = detail.get("error") or detail
+        return detail if isinstance(detail, str) else json.dumps(detail)
+    text = body.decode("utf-8", errors="replace").strip()
+    return text[:500]
+
+
+def raise_for_status(status: int, body: bytes, what: str) -> None:
+    """Raise the precise error for a failed request; ``what`` names the request for the message."""
+    if 200 <= status < 300:
+        return
+    detail = detail_of(body)
+    text = body.decode("utf-8", errors="replace")[:2000]
+    if status in (401, 403):
+        raise AuthenticationError(
+            f"{what}: the app requires authentication ({status}: {detail})", status_code=status, body=text
+        )
+    if status == 429:
+        raise TooManyRequestsError(f"{what}: too many requests (429: {detail})", status_code=status, body=text)
+    raise ServerError(f"{what} failed with HTTP {status}: {detail}", status_code=status, body=text)
+
+
+def read_json(status: int, body: bytes, what: str) -> Any:
+    raise_for_status(status, body, what)
+    parsed = _loads(body)
+    if parsed is None and body.strip() != b"null":
+        raise ProtocolError(f"{what}: the answer is not JSON: {body[:200]!r}", payload=body)
+    return parsed
+
+
+def read_join(status: int, body: bytes) -> str:
+    """The ``event_id`` from a ``queue/join`` answer, or the error it stands for."""
+    if status == 503:
+        raise QueueFullError(f"The app's queue is full ({detail_of(body)}); try again later.")
+    if status == 422:
+        parsed = _loads(body)
+        detail = parsed.get("detail") if isinstance(parsed, dict) else None
+        if isinstance(detail, list) and any(isinstance(d, dict) and d.get("__type__") == "validate" for d in detail):
+            errors = {
+                str(d.get("parameter_name") or f"input {n}"): str(d.get("message") or "invalid")
+                for n, d in enumerate(detail)
+                if isinstance(d, dict) and d.get("is_valid") is False
+            }
+            raise ValidationError(errors)
+    parsed = read_json(status, body, "Joining the queue")
+    event_id = parsed.get("event_id") if isinstance(parsed, dict) else None
+    if not isinstance(event_id, str) or not event_id:
+        raise ProtocolError(f"queue/join answered without an event_id: {parsed!r}", payload=parsed)
+    return event_id

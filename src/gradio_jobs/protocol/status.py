@@ -1,0 +1,129 @@
+"""``Status`` and ``StatusUpdate``: the same names, members and fields as ``gradio_client``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+from typing import Any, Literal
+
+__all__ = ["Status", "StatusUpdate", "ProgressUnit", "LogMessage"]
+
+
+class Status(Enum):
+    """The stage a job is in. Values equal the names, as in ``gradio_client``."""
+
+    STARTING = "STARTING"
+    JOINING_QUEUE = "JOINING_QUEUE"
+    QUEUE_FULL = "QUEUE_FULL"
+    IN_QUEUE = "IN_QUEUE"
+    SENDING_DATA = "SENDING_DATA"
+    PROCESSING = "PROCESSING"
+    ITERATING = "ITERATING"
+    PROGRESS = "PROGRESS"
+    FINISHED = "FINISHED"
+    CANCELLED = "CANCELLED"
+    LOG = "LOG"
+
+    @staticmethod
+    def ordering(status: Status) -> int:
+        """Position of ``status`` in a job's life; ``LOG`` has none and raises ``ValueError``."""
+        return _ORDER.index(status)
+
+    def __lt__(self, other: Status) -> bool:
+        return self.ordering(self) < self.ordering(other)
+
+    @staticmethod
+    def msg_to_status(msg: str) -> Status:
+        """The status a server message of type ``msg`` leads to."""
+        try:
+            return _MSG_TO_STATUS[msg]
+        except KeyError:
+            raise ValueError(f"no status for server message {msg!r}") from None
+
+
+_ORDER = [
+    Status.STARTING,
+    Status.JOINING_QUEUE,
+    Status.QUEUE_FULL,
+    Status.IN_QUEUE,
+    Status.SENDING_DATA,
+    Status.PROCESSING,
+    Status.PROGRESS,
+    Status.ITERATING,
+    Status.FINISHED,
+    Status.CANCELLED,
+]
+
+_MSG_TO_STATUS = {
+    "send_hash": Status.JOINING_QUEUE,
+    "queue_full": Status.QUEUE_FULL,
+    "estimation": Status.IN_QUEUE,
+    "send_data": Status.SENDING_DATA,
+    "process_starts": Status.PROCESSING,
+    "process_generating": Status.ITERATING,
+    "process_streaming": Status.ITERATING,
+    "process_completed": Status.FINISHED,
+    "progress": Status.PROGRESS,
+    "log": Status.LOG,
+}
+
+
+@dataclass(frozen=True)
+class ProgressUnit:
+    """One ``gr.Progress`` tracker: ``index`` of ``length`` ``unit``s, or a ``progress`` fraction."""
+
+    index: int | float | None
+    length: int | float | None
+    unit: str | None
+    progress: float | None
+    desc: str | None
+
+    @classmethod
+    def from_msg(cls, data: list[dict[str, Any]]) -> list[ProgressUnit]:
+        return [
+            cls(
+                index=d.get("index"),
+                length=d.get("length"),
+                unit=d.get("unit"),
+                progress=d.get("progress"),
+                desc=d.get("desc"),
+            )
+            for d in data
+            if isinstance(d, dict)
+        ]
+
+
+@dataclass(frozen=True)
+class LogMessage:
+    """A ``gr.Info`` / ``gr.Warning`` / ``gr.Success`` message sent by the app while it runs."""
+
+    message: str
+    level: str
+    title: str | None = None
+    duration: float | None = None
+    visible: bool = True
+
+
+@dataclass
+class StatusUpdate:
+    """A job's status: the fields of ``gradio_client.StatusUpdate`` plus a few it drops.
+
+    ``eta`` is the server's ``rank_eta`` while the job waits in the queue, as in
+    ``gradio_client``. ``run_eta`` additionally keeps the server's estimate of the run time
+    (``process_starts.eta``, the function's average duration), which ``gradio_client``
+    discards. ``log`` is ``(message, level)`` as in ``gradio_client``; ``log_message`` keeps
+    the title, duration and visibility as well.
+    """
+
+    code: Status
+    rank: int | None
+    queue_size: int | None
+    eta: float | None
+    success: bool | None
+    time: datetime | None
+    progress_data: list[ProgressUnit] | None
+    log: tuple[str, str] | None = None
+    type: Literal["status", "output"] = "status"
+    run_eta: float | None = None
+    log_message: LogMessage | None = None
