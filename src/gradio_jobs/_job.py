@@ -34,7 +34,7 @@ class Job(_Future):  # type: ignore[type-arg]
 
     def __init__(self, state: JobState, result_callbacks: Sequence[Callable[..., Any]] = ()) -> None:
         super().__init__()
-        self._state = state
+        self._job = state
         self._async_job: AsyncJob | None = None
         # Outputs and status changes are signalled on their own condition: the future's
         # condition must only be notified when the future completes, because
@@ -69,15 +69,15 @@ class Job(_Future):  # type: ignore[type-arg]
     @property
     def job_id(self) -> str | None:
         """The server's ``event_id`` once the job has joined the queue."""
-        return self._state.job_id
+        return self._job.job_id
 
     @property
     def cancel_outcome(self) -> str | None:
-        return self._state.cancel_outcome
+        return self._job.cancel_outcome
 
     def status(self) -> StatusUpdate:
         """The job's latest status (``CANCELLED`` as soon as :meth:`cancel` succeeded)."""
-        status = self._state.status
+        status = self._job.status
         if _Future.cancelled(self) and status.code is not Status.CANCELLED:
             return StatusUpdate(
                 code=Status.CANCELLED, rank=None, queue_size=None, eta=None, success=False,
@@ -87,11 +87,11 @@ class Job(_Future):  # type: ignore[type-arg]
 
     def outputs(self) -> list[Any]:
         """Every output so far: each yield of a generator, or ``[result]`` for a plain function."""
-        return list(self._state.outputs)
+        return list(self._job.outputs)
 
     def event_log(self) -> list[ev.JobEvent]:
         """Every event of the job so far, in order."""
-        return list(self._state.events)
+        return list(self._job.events)
 
     def cancel(self) -> bool:
         """Stop the job on the server; afterwards ``result()`` raises ``CancelledError``.
@@ -130,7 +130,7 @@ class Job(_Future):  # type: ignore[type-arg]
         A job that failed raises its error after its last output; a cancelled one just stops.
         """
         seen = 0
-        outputs = self._state.outputs
+        outputs = self._job.outputs
         try:
             while True:
                 with self._changed:
@@ -145,14 +145,14 @@ class Job(_Future):  # type: ignore[type-arg]
         except KeyboardInterrupt:
             self.cancel()
             raise
-        if not _Future.cancelled(self) and self._state.error is not None:
-            raise self._state.error
+        if not _Future.cancelled(self) and self._job.error is not None:
+            raise self._job.error
 
     def _ended(self) -> bool:
-        return self._state.done or _Future.cancelled(self)
+        return self._job.done or _Future.cancelled(self)
 
     def __repr__(self) -> str:
-        return f"<Job {self._state.endpoint.label} id={self.job_id} status={self.status().code.value}>"
+        return f"<Job {self._job.endpoint.label} id={self.job_id} status={self.status().code.value}>"
 
 
 def _result_callback_runner(callbacks: list[Callable[..., Any]]) -> Callable[[Job], None]:

@@ -68,4 +68,4 @@ def render_api(src: str, description: Mapping[str, Any]) -> str:
             lines.append("")
     if not named and not unnamed:
         lines.append("This app has no API endpoints.")
-    return "\n".join(lines).rstrip() + "\n"
+    return "\n".join(lines).rstrip()

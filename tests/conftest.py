@@ -1,0 +1,164 @@
+"""Shared fixtures: real Gradio servers, one per server generation.
+
+Fixtures
+--------
+``server``          a running ``GradioServer`` (tests/servers.py) of ``tests/apps/core_app.py``;
+                    the test is parametrized over the versions (ids ``gradio-6.31.0`` ...).
+                    The servers come from a shared pool, started once per session.
+``server_version``  the version string of the current parametrization (``server`` uses it).
+``servers``         the session pool: ``servers["5.50.0"]`` / ``servers.get(v)``. On first
+                    use it starts core_app on every available version concurrently.
+``start_server``    factory for dedicated servers, stopped at the test's end:
+                    ``start_server(app="core_app", version=None, args=["--max-size", "1"])``;
+                    ``version=None`` means the test's ``server_version`` if it has one,
+                    else the first available version.
+
+A version whose venv is missing is skipped, naming the venv and ``./dev setup``.
+``GRADIO_JOBS_VERSIONS=6.31.0,4.44.1`` restricts the versions; ``GRADIO_JOBS_SERVER_VENVS``
+points at the venvs (default ``<repo>/.venvs``).
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from servers import (  # noqa: E402
+    SERVER_VERSIONS as _DEFAULT_VERSIONS,
+    GradioServer,
+    missing_venv_reason,
+    requested_versions,
+    start_many,
+    venv_exists,
+)
+
+SERVER_VERSIONS = ["6.31.0", "5.50.0", "4.44.1"]
+assert SERVER_VERSIONS == _DEFAULT_VERSIONS
+
+SERVER_FIXTURES = {"server", "servers", "start_server"}
+
+
+def version_id(version: str) -> str:
+    return f"gradio-{version}"
+
+
+class ServerPool:
+    """One core_app server per version, all started together on first use."""
+
+    def __init__(self, versions: list[str]):
+        self.versions = list(versions)
+        self._servers: dict[str, GradioServer] = {}
+        self._errors: dict[str, BaseException] = {}
+        self._started = False
+        self._lock = threading.Lock()
+        self.startup_seconds: float | None = None
+
+    def _start_all(self) -> None:
+        self._started = True
+        todo = [v for v in self.versions if venv_exists(v)]
+        t0 = time.monotonic()
+        results = start_many([GradioServer(v) for v in todo], return_exceptions=True)
+        self.startup_seconds = time.monotonic() - t0
+        for v, r in zip(todo, results):
+            if isinstance(r, BaseException):
+                self._errors[v] = r
+            else:
+                self._servers[v] = r
+
+    def get(self, version: str) -> GradioServer:
+        if not venv_exists(version):
+            pytest.skip(missing_venv_reason(version))
+        with self._lock:
+            if not self._started:
+                self._start_all()
+            if version in self._errors:
+                pytest.fail(
+                    f"gradio {version} server failed to start:\n{self._errors[version]}",
+                    pytrace=False,
+                )
+            srv = self._servers.get(version)
+            if srv is None:  # not in the pool's list: start it on demand
+                srv = self._servers[version] = GradioServer(version).start()
+            elif not srv.running:  # a test killed it: bring it back for the others
+                srv.stop()
+                srv.start()
+            return srv
+
+    __getitem__ = get
+
+    def __iter__(self):
+        return iter(self.versions)
+
+    def running(self) -> list[GradioServer]:
+        return [s for s in self._servers.values() if s.running]
+
+    def stop_all(self) -> None:
+        for srv in self._servers.values():
+            srv.stop()
+
+
+_pool: ServerPool | None = None
+
+
+@pytest.fixture(scope="session")
+def servers():
+    global _pool
+    pool = _pool = ServerPool(requested_versions(SERVER_VERSIONS))
+    try:
+        yield pool
+    finally:
+        pool.stop_all()
+
+
+@pytest.fixture(params=requested_versions(SERVER_VERSIONS), ids=version_id)
+def server_version(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def server(servers, server_version) -> GradioServer:
+    return servers.get(server_version)
+
+
+@pytest.fixture
+def start_server(request):
+    started: list[GradioServer] = []
+
+    def factory(app: str = "core_app", version: str | None = None, args=(), **kwargs):
+        if version is None:
+            if "server_version" in request.fixturenames:
+                version = request.getfixturevalue("server_version")
+            else:
+                candidates = requested_versions(SERVER_VERSIONS)
+                version = next((v for v in candidates if venv_exists(v)), candidates[0])
+        if not venv_exists(version):
+            pytest.skip(missing_venv_reason(version))
+        srv = GradioServer(version, app=app, args=args, **kwargs)
+        started.append(srv)
+        return srv.start()
+
+    try:
+        yield factory
+    finally:
+        for srv in started:
+            srv.stop()
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if SERVER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.server)
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _pool is not None and _pool.startup_seconds is not None:
+        terminalreporter.write_line(
+            f"gradio server pool ({', '.join(_pool.versions)}) started in "
+            f"{_pool.startup_seconds:.1f} s"
+        )
