@@ -273,7 +273,10 @@ class GradioServer:
                         f"code {code} before it was ready; last lines of {self.log_path}:\n"
                         f"{self.log_tail(50)}"
                     )
-                if self._answers(client, self.url) and self._answers(client, self.url + "config"):
+                # An app behind a login answers its page but refuses /config with 401.
+                protected = "--auth" in self.args
+                config_ok = (200, 401) if protected else (200,)
+                if self._answers(client, self.url) and self._answers(client, self.url + "config", config_ok):
                     return
                 if time.monotonic() > deadline:
                     raise ServerStartError(
@@ -284,9 +287,9 @@ class GradioServer:
                 time.sleep(POLL_INTERVAL)
 
     @staticmethod
-    def _answers(client: httpx.Client, url: str) -> bool:
+    def _answers(client: httpx.Client, url: str, ok: tuple[int, ...] = (200,)) -> bool:
         try:
-            return client.get(url).status_code == 200
+            return client.get(url).status_code in ok
         except httpx.HTTPError:
             return False
 

@@ -20,6 +20,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr  # noqa: E402
 
 V = int(gr.__version__.split(".")[0])
+VERSION = tuple(int(p) for p in gr.__version__.split(".")[:2])
 
 
 def parse_args():
@@ -27,6 +28,7 @@ def parse_args():
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--max-size", type=int, default=None)
     p.add_argument("--show-error", action="store_true")
+    p.add_argument("--auth", default=None, help="user:password to require a login")
     return p.parse_args()
 
 
@@ -239,6 +241,14 @@ def build():
         f_out = gr.File(label="out")
         gr.Button("file").click(file_info, f_in, [f_txt, f_out], api_name="file_info")
 
+        if VERSION >= (5, 45):  # validator= (a 422 on join) exists from 5.45 on
+            v_in = gr.Textbox(label="word")
+            v_out = gr.Textbox(label="checked")
+            gr.Button("validated").click(
+                lambda word: word.upper(), v_in, v_out, api_name="validated",
+                validator=lambda word: gr.validate(len(word) >= 3, "word too short"),
+            )
+
         js_kw = {"js": "(x) => x"} if V >= 4 else {"_js": "(x) => x"}
         gr.Button("jsonly").click(None, t_in, t_out, **js_kw)
 
@@ -255,6 +265,7 @@ def main():
         server_name="127.0.0.1",
         server_port=args.port,
         show_error=args.show_error,
+        auth=tuple(args.auth.split(":", 1)) if args.auth else None,
         prevent_thread_lock=False,
     )
 

@@ -8,6 +8,7 @@ client makes (joined, cancelled, lost). It keeps the event log, the generator ou
 from __future__ import annotations
 
 import ast
+import copy
 import logging
 from datetime import datetime
 from typing import Any
@@ -179,7 +180,9 @@ class JobState:
             self._last_yield_dropped = True
             return []
         self._last_yield_dropped = False
-        value = self.endpoint.user_outputs(full)
+        # apply_diff shares unchanged parts with the previous value: the caller gets its own copy,
+        # so mutating an output can never corrupt the base of the next diff.
+        value = self.endpoint.user_outputs(copy.deepcopy(full) if semantics is not None else full)
         self.outputs.append(value)
         return self._emit(ev.OutputProduced(len(self.outputs) - 1, value))
 

@@ -1,0 +1,145 @@
+"""Distinct error types for the ways a call can fail, against real servers."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+
+import pytest
+
+from gradio_jobs import (
+    AsyncClient,
+    AuthenticationError,
+    Client,
+    ConnectionLostError,
+    GradioJobsError,
+    QueueFullError,
+    ServerUnreachableError,
+    Status,
+    UnsupportedServerError,
+    ValidationError,
+)
+
+
+def _fill_queue(client):
+    running = client.submit(1.5, api_name="/sleeper")
+    deadline = time.monotonic() + 10
+    while running.status().code is not Status.PROCESSING and time.monotonic() < deadline:
+        time.sleep(0.01)
+    waiting = client.submit(0.1, api_name="/sleeper")
+    while waiting.status().code is not Status.IN_QUEUE and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return running, waiting
+
+
+def test_queue_full(start_server) -> None:
+    server = start_server(args=["--max-size", "1"])
+    with Client(server.url, verbose=False) as client:
+        running, waiting = _fill_queue(client)
+        rejected = client.submit(0.1, api_name="/sleeper")
+        with pytest.raises(QueueFullError, match="queue is full"):
+            rejected.result(timeout=10)
+        with pytest.raises(QueueFullError):
+            list(rejected)  # iterating a job that failed before its first message ends at once
+        assert rejected.job_id is None
+        assert running.result(timeout=10) == "slept 1.5" and waiting.result(timeout=10) == "slept 0.1"
+
+
+async def test_queue_full_async(start_server) -> None:
+    server = start_server(args=["--max-size", "1"])
+    async with AsyncClient(server.url, verbose=False) as client:
+        first = client.submit(1.0, api_name="/sleeper")
+        while first.status().code is not Status.PROCESSING:
+            await asyncio.sleep(0.01)
+        second = client.submit(0.1, api_name="/sleeper")
+        while second.status().code is not Status.IN_QUEUE:
+            await asyncio.sleep(0.01)
+        with pytest.raises(QueueFullError):
+            await client.predict(0.1, api_name="/sleeper")
+        assert await first == "slept 1.0" and await second == "slept 0.1"
+
+
+def _needs_validator(server) -> None:
+    if tuple(int(p) for p in server.version.split(".")[:2]) < (5, 45):
+        pytest.skip(f"gradio {server.version} has no validator= (added in 5.45)")
+
+
+def test_validation_error_per_parameter(client, server) -> None:
+    _needs_validator(server)
+    with pytest.raises(ValidationError) as info:
+        client.predict("ab", api_name="/validated")
+    assert info.value.errors == {"word": "word too short"}
+    assert "- word: word too short" in str(info.value)
+    assert client.predict("abc", api_name="/validated") == "ABC"
+
+
+async def test_validation_error_per_parameter_async(aclient, server) -> None:
+    _needs_validator(server)
+    with pytest.raises(ValidationError) as info:
+        await aclient.predict("ab", api_name="/validated")
+    assert info.value.errors == {"word": "word too short"}
+
+
+def test_authentication_required(start_server) -> None:
+    server = start_server(args=["--auth", "user:secret"])
+    with pytest.raises(AuthenticationError) as info:
+        Client(server.url, verbose=False)
+    assert info.value.status_code == 401
+
+
+async def test_authentication_required_async(start_server) -> None:
+    server = start_server(args=["--auth", "user:secret"])
+    with pytest.raises(AuthenticationError):
+        async with AsyncClient(server.url, verbose=False):
+            pass
+
+
+def test_unreachable_server_and_bad_src() -> None:
+    with pytest.raises(ServerUnreachableError):
+        Client("http://127.0.0.1:9/", verbose=False)
+    with pytest.raises(UnsupportedServerError):
+        Client("not a url", verbose=False)
+    with pytest.raises(GradioJobsError):
+        Client("", verbose=False)
+
+
+async def test_unreachable_server_async() -> None:
+    with pytest.raises(ServerUnreachableError):
+        await AsyncClient("http://127.0.0.1:9/", verbose=False).connect()
+
+
+def _kill_when_processing(server, job) -> float:
+    deadline = time.monotonic() + 15
+    while job.status().code is not Status.PROCESSING and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert job.status().code is Status.PROCESSING
+    os.killpg(server.pid, signal.SIGKILL)
+    return time.monotonic()
+
+
+def test_server_killed_mid_job(start_server) -> None:
+    server = start_server()
+    with Client(server.url, verbose=False) as client:
+        job = client.submit(10, api_name="/sleeper")
+        killed_at = _kill_when_processing(server, job)
+        with pytest.raises(ConnectionLostError) as info:
+            job.result(timeout=10)
+        detected = time.monotonic() - killed_at
+        assert info.value.job_id == job.job_id and job.job_id
+        assert info.value.last_status.code is Status.PROCESSING
+        assert detected < 5, detected
+        assert job.status().code is Status.FINISHED and job.status().success is False
+
+
+async def test_server_killed_mid_job_async(start_server) -> None:
+    server = start_server()
+    async with AsyncClient(server.url, verbose=False) as client:
+        job = client.submit(10, api_name="/sleeper")
+        while job.status().code is not Status.PROCESSING:
+            await asyncio.sleep(0.01)
+        os.killpg(server.pid, signal.SIGKILL)
+        with pytest.raises(ConnectionLostError) as info:
+            await job.result(timeout=10)
+        assert info.value.job_id == job.job_id
