@@ -221,6 +221,18 @@ def test_status_reports_rank_while_waiting(client: Client) -> None:
     assert running.result() == "slept 1.0" and waiting.result() == "slept 0.1"
 
 
+async def test_status_reports_rank_while_waiting_async(aclient: AsyncClient) -> None:
+    running = aclient.submit(1.0, api_name="/sleeper")
+    waiting = aclient.submit(0.1, api_name="/sleeper")
+    async def queued():
+        while waiting.status().code is not Status.IN_QUEUE:
+            await asyncio.sleep(0.01)
+    await asyncio.wait_for(queued(), 10)
+    status = waiting.status()
+    assert status.rank == 0 and status.queue_size == 1
+    assert await running == "slept 1.0" and await waiting == "slept 0.1"
+
+
 # -- errors ----------------------------------------------------------------------------------
 
 

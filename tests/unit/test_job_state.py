@@ -5,8 +5,10 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from gradio_jobs import AppError, ConnectionLostError, Status
+from gradio_jobs import AppError, ConnectionLostError, GradioJobsError, Status
 from gradio_jobs.protocol import events as ev
 from gradio_jobs.protocol import messages as m
 from gradio_jobs.protocol.api import build_app
@@ -156,3 +158,45 @@ def test_status_ordering_matches_official() -> None:
         Status.ordering(Status.LOG)
     assert [s.value for s in Status] == ["STARTING", "JOINING_QUEUE", "QUEUE_FULL", "IN_QUEUE", "SENDING_DATA",
                                           "PROCESSING", "ITERATING", "PROGRESS", "FINISHED", "CANCELLED", "LOG"]
+
+
+_EVENT_IDS = st.sampled_from(["e1", "e1", "e1", None, "other"])
+_ANY = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=4),
+                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3),
+                    max_leaves=8)
+_OPS = st.lists(st.tuples(st.sampled_from(["replace", "append", "add", "delete", "bogus"]),
+                          st.lists(st.integers(-2, 3) | st.text(max_size=2), max_size=2), _ANY).map(list), max_size=3)
+_RAW = st.one_of(
+    st.fixed_dictionaries({"msg": st.just("estimation"), "event_id": _EVENT_IDS, "rank": st.integers(0, 5) | st.none(),
+                           "queue_size": st.integers(0, 5), "rank_eta": st.floats(0, 9) | st.none()}),
+    st.fixed_dictionaries({"msg": st.just("process_starts"), "event_id": _EVENT_IDS, "eta": st.none() | st.floats(0, 9)}),
+    st.fixed_dictionaries({"msg": st.just("process_generating"), "event_id": _EVENT_IDS,
+                           "output": st.fixed_dictionaries({"data": st.lists(_OPS | _ANY, min_size=0, max_size=3)}),
+                           "success": st.booleans()}),
+    st.fixed_dictionaries({"msg": st.just("process_completed"), "event_id": _EVENT_IDS, "success": st.booleans(),
+                           "output": st.one_of(st.just({}), st.fixed_dictionaries({"data": st.lists(_ANY, max_size=3)}),
+                                               st.fixed_dictionaries({"error": st.none() | st.text(max_size=5)}))}),
+    st.fixed_dictionaries({"msg": st.sampled_from(["log", "progress", "unexpected_error", "heartbeat", "weird"]),
+                           "event_id": _EVENT_IDS}),
+    _ANY,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(raws=st.lists(_RAW, max_size=12), version=st.sampled_from(captures.VERSIONS))
+def test_any_message_sequence_ends_in_a_typed_outcome(raws, version) -> None:
+    """Fuzz: whatever the server sends, the job state never raises anything but typed errors."""
+    app = build_app("http://x/", captures.config(version), captures.info(version))
+    state = JobState(app.endpoint("/count"), app.capabilities)
+    state.joined("e1")
+    for raw in raws:
+        try:
+            message = m.parse_message(raw)
+        except GradioJobsError as exc:
+            state.fail(exc)
+            continue
+        state.feed(message)
+    if state.done:
+        assert state.cancelled or state.error is not None or state.result is not None or state.outputs
+        if state.error is not None:
+            assert isinstance(state.error, GradioJobsError)
