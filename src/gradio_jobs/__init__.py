@@ -7,7 +7,7 @@
 __version__ = "0.1.0"
 
 from ._async_client import AsyncClient
-from ._async_job import AsyncJob
+from ._async_job import AsyncJob, Deadline
 from ._client import Client
 from ._exceptions import (
     AppError,
@@ -16,6 +16,7 @@ from ._exceptions import (
     ConnectionLostError,
     EndpointNotFoundError,
     GradioJobsError,
+    JobTimeoutError,
     ProtocolError,
     QueueError,
     QueueFullError,
@@ -26,6 +27,7 @@ from ._exceptions import (
     ValidationError,
 )
 from ._job import Job
+from ._retry import RetryPolicy, SubmitRetry
 from .protocol import events
 from .protocol.status import LogMessage, ProgressUnit, Status, StatusUpdate
 
@@ -35,6 +37,10 @@ __all__ = [
     "AsyncClient",
     "Job",
     "AsyncJob",
+    "Deadline",
+    "RetryPolicy",
+    "SubmitRetry",
+    "JobTimeoutError",
     "Status",
     "StatusUpdate",
     "ProgressUnit",

@@ -9,9 +9,12 @@ from typing import Any, Callable, Coroutine, Mapping, Sequence
 
 import httpx
 
-from ._async_job import AsyncJob, EventListener
+from ._async_job import AsyncJob, Deadline, EventListener
 from ._exceptions import GradioJobsError, UnsupportedServerError
+from ._retry import RetryPolicy, SubmitRetry
+from .protocol import events as ev
 from .protocol.api import App, Endpoint, build_app
+from .protocol.cancel import NO_TASK, CancelAction, plan_cancel
 from .protocol.job import JobState
 from .protocol.view import render_api
 from .transport import HttpTransport, SessionStream
@@ -50,8 +53,17 @@ class AsyncClient:
         ssl_verify: bool = True,
         httpx_kwargs: Mapping[str, Any] | None = None,
         stream_timeout: float | None = 35.0,
+        retry: RetryPolicy | None = None,
+        submit_retry: SubmitRetry | None = None,
+        close_timeout: float = 2.0,
     ) -> None:
         self.src = normalize_src(src)
+        self._retry_policy = retry
+        self._submit_retry = submit_retry if submit_retry is not None else SubmitRetry()
+        self._close_timeout = close_timeout
+        #: Jobs whose server side is not over yet (pending, or cancelled and awaiting the verdict).
+        self._jobs: set[AsyncJob] = set()
+        self._cancel_tasks: set[asyncio.Task[Any]] = set()
         all_headers = dict(headers or {})
         if hf_token:
             all_headers.setdefault("x-hf-authorization", f"Bearer {hf_token}")
@@ -126,16 +138,29 @@ class AsyncClient:
         api_name: str | None = None,
         fn_index: int | None = None,
         result_callbacks: Callable[..., Any] | Sequence[Callable[..., Any]] | None = None,
+        deadline: Deadline | float | None = None,
         **kwargs: Any,
     ) -> AsyncJob:
-        """Start a job and return it at once (must be called from the client's event loop)."""
-        endpoint, data = self._prepare(args, kwargs, api_name, fn_index)
-        return self._start(endpoint, data, JobState(endpoint, self.app.capabilities), None, result_callbacks)
+        """Start a job and return it at once (must be called from the client's event loop).
 
-    async def predict(self, *args: Any, api_name: str | None = None, fn_index: int | None = None, **kwargs: Any) -> Any:
+        ``deadline`` (seconds, or a :class:`Deadline` with ``queue``/``run``/``total``) cancels
+        the job on the server when it runs out and fails it with ``JobTimeoutError``.
+        """
+        endpoint, data = self._prepare(args, kwargs, api_name, fn_index)
+        state = JobState(endpoint, self.app.capabilities)
+        return self._start(endpoint, data, state, None, result_callbacks, Deadline.of(deadline))
+
+    async def predict(
+        self,
+        *args: Any,
+        api_name: str | None = None,
+        fn_index: int | None = None,
+        deadline: Deadline | float | None = None,
+        **kwargs: Any,
+    ) -> Any:
         """Run a job and return its result (the final value for generators)."""
         await self.connect()
-        job = self.submit(*args, api_name=api_name, fn_index=fn_index, **kwargs)
+        job = self.submit(*args, api_name=api_name, fn_index=fn_index, deadline=deadline, **kwargs)
         try:
             return await job
         except asyncio.CancelledError:
@@ -154,10 +179,20 @@ class AsyncClient:
         self.session_hash = str(uuid.uuid4())
 
     async def close(self) -> None:
-        """Cancel the pending jobs on the server, stop the stream readers, close the connections."""
+        """Cancel the pending jobs on the server, stop the stream readers, close the connections.
+
+        Waits at most ``close_timeout`` seconds for the cancel requests to go out.
+        """
         if self._closed:
             return
+        for job in list(self._jobs):
+            job.cancel()
+        if self._cancel_tasks:
+            await asyncio.wait(list(self._cancel_tasks), timeout=self._close_timeout)
         self._closed = True
+        for job in list(self._jobs):
+            if job._task is not None:
+                job._task.cancel()
         streams, self._streams = list(self._streams.values()), {}
         for stream in streams:
             await stream.aclose()
@@ -196,10 +231,21 @@ class AsyncClient:
         state: JobState,
         listener: EventListener | None,
         result_callbacks: Callable[..., Any] | Sequence[Callable[..., Any]] | None,
+        deadline: Deadline | None = None,
     ) -> AsyncJob:
+        if self._closed:
+            raise GradioJobsError("the client is closed")
         if callable(result_callbacks):
             result_callbacks = [result_callbacks]
-        return AsyncJob(self, endpoint, data, state, listener=listener, result_callbacks=result_callbacks or ())
+        job = AsyncJob(
+            self, endpoint, data, state, listener=listener, result_callbacks=result_callbacks or (), deadline=deadline
+        )
+        if not state.settled:
+            self._jobs.add(job)
+        return job
+
+    def _job_settled(self, job: AsyncJob) -> None:
+        self._jobs.discard(job)
 
     def _view_api(self, all_endpoints: bool | None, print_info: bool, return_format: str | None) -> Any:
         description = self.app.describe(all_endpoints=bool(all_endpoints))
@@ -211,6 +257,7 @@ class AsyncClient:
         return text
 
     async def _join(self, endpoint: Endpoint, data: list[Any], session_hash: str) -> str:
+        """Join the queue; retried (SubmitRetry) only while the server has surely not taken the job."""
         assert self._transport is not None
         body = {
             "data": data,
@@ -219,7 +266,18 @@ class AsyncClient:
             "event_data": None,
             "trigger_id": None,
         }
-        return await self._transport.join(self.app.api_url + "queue/join", body)
+        url = self.app.api_url + "queue/join"
+        attempt = 0
+        while True:
+            try:
+                return await self._transport.join(url, body)
+            except GradioJobsError as exc:
+                delay = self._submit_retry.should_retry(exc, attempt)
+                if delay is None or self._closed:
+                    raise
+                attempt += 1
+                logger.info("joining the queue failed (%s); try %d in %.2f s", exc, attempt + 1, delay)
+                await asyncio.sleep(delay)
 
     def _stream_register(self, job_id: str, job: AsyncJob, session_hash: str) -> None:
         stream = self._streams.get(session_hash)
@@ -240,18 +298,69 @@ class AsyncClient:
         for stream in self._streams.values():
             stream.forget(job_id)
 
-    async def _cancel_on_server(self, endpoint: Endpoint, job_id: str, session_hash: str) -> None:
-        if self._transport is None or self._closed:
+    # -- cancelling ---------------------------------------------------------------------------
+
+    def _drive_cancel(self, job: AsyncJob) -> None:
+        """Send what stops ``job`` on the server in its current phase (see protocol/cancel.py)."""
+        state = job._state
+        if not state.cancelling:
             return
-        caps = self.app.capabilities
-        if not caps.cancel_route:
-            logger.warning("gradio %s has no cancel route: the server keeps running job %s", caps.version_string, job_id)
+        action = plan_cancel(self.app.capabilities, job._endpoint, state.phase)
+        if action is CancelAction.WAIT:
+            return  # called again once the job has an id (_submit) or has started (deliver)
+        if action is CancelAction.NONE:
+            logger.info("job %s cannot be stopped on the server; it runs to its end, unheard", state.job_id)
+            if state.job_id is not None:
+                self._stream_forget(state.job_id)
+            job._apply(state.resolve_cancel(ev.OUTCOME_SERVER_CONTINUES))
             return
-        body = {"fn_index": endpoint.fn_index, "session_hash": session_hash, "event_id": job_id}
-        try:
-            await self._transport.post_ok(self.app.api_url + "cancel", body, "Cancelling a job")
-        except GradioJobsError as exc:
-            logger.warning("could not cancel job %s on the server: %s", job_id, exc)
+        if self._closed or self._transport is None:
+            job._apply(state.resolve_cancel(ev.OUTCOME_CONNECTION_LOST))
+            return
+        task = asyncio.get_running_loop().create_task(self._send_cancel(job, action))
+        self._cancel_tasks.add(task)
+        task.add_done_callback(self._cancel_tasks.discard)
+
+    async def _send_cancel(self, job: AsyncJob, action: CancelAction) -> None:
+        assert self._transport is not None
+        state = job._state
+        if job._cancel_lock is None:
+            job._cancel_lock = asyncio.Lock()
+        # One request at a time per job, so the server's empty completions answer them in order.
+        async with job._cancel_lock:
+            if state.settled or state.job_id is None:
+                return
+            fn_index = job._endpoint.fn_index if action is CancelAction.KILL else NO_TASK
+            body = {"fn_index": fn_index, "session_hash": job._session_hash, "event_id": state.job_id}
+            state.cancel_requests.append(action)
+            try:
+                await self._transport.post_ok(self.app.api_url + "cancel", body, "Cancelling a job")
+            except GradioJobsError as exc:
+                logger.warning("could not cancel job %s on the server: %s", state.job_id, exc)
+                job._apply(state.resolve_cancel(ev.OUTCOME_CONNECTION_LOST))
+
+    def _siblings_killed(self, target: AsyncJob) -> None:
+        """A killing cancel of ``target`` also killed the running jobs of its endpoint in its session.
+
+        Its empty completion was just read; the stream is in order, so every sibling that had
+        started and not finished by now was running when the server killed it, and will never
+        hear back. Those are submitted again (cancelled ones are simply settled).
+        """
+        for job in list(self._jobs):
+            state = job._state
+            if (
+                job is target
+                or job._session_hash != target._session_hash
+                or job._endpoint.fn_index != target._endpoint.fn_index
+                or not state.started
+                or state.settled
+            ):
+                continue
+            if state.cancelling:
+                job._apply(state.resolve_cancel(ev.OUTCOME_STOPPED))
+            else:
+                logger.info("job %s was killed by the cancel of job %s; submitting it again", state.job_id, target.job_id)
+                job._restart(f"killed on the server when job {target.job_id} of the same endpoint was cancelled")
 
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         task = asyncio.get_running_loop().create_task(coro)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from concurrent.futures import CancelledError
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Generator, Sequence
 
 from ._exceptions import ProtocolError
@@ -17,12 +18,34 @@ from .protocol.status import StatusUpdate
 if TYPE_CHECKING:
     from ._async_client import AsyncClient
 
-__all__ = ["AsyncJob"]
+__all__ = ["AsyncJob", "Deadline"]
 
 logger = logging.getLogger("gradio_jobs")
 
 #: Called on the event loop for every event of the job, in order.
 EventListener = Callable[[ev.JobEvent], None]
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """Limits for one job, in seconds; each one that runs out cancels the job on the server.
+
+    ``queue`` bounds the wait for a worker, ``run`` the time from start to end, ``total``
+    everything from submission. The job then fails with :class:`JobTimeoutError` naming
+    the phase. (``result(timeout)`` only bounds one wait and leaves the job running.)
+    """
+
+    queue: float | None = None
+    run: float | None = None
+    total: float | None = None
+
+    @classmethod
+    def of(cls, value: Deadline | float | int | None) -> Deadline | None:
+        if value is None or isinstance(value, Deadline):
+            return value
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+            return cls(total=float(value))
+        raise TypeError(f"deadline must be a Deadline or a number of seconds, got {value!r}")
 
 
 class AsyncJob:
@@ -40,17 +63,28 @@ class AsyncJob:
         *,
         listener: EventListener | None = None,
         result_callbacks: Sequence[Callable[..., Any]] = (),
+        deadline: Deadline | None = None,
     ) -> None:
         self._client = client
         self._endpoint = endpoint
+        self._data = data
         self._state = state
         self._listener = listener
         self._result_callbacks = list(result_callbacks)
+        self._deadline = deadline
+        self._timers: list[asyncio.TimerHandle] = []
         self._waiters: list[asyncio.Future[None]] = []
         self._loop = asyncio.get_running_loop()
         self._session_hash = client.session_hash
+        self._cancel_lock: asyncio.Lock | None = None
+        self._lost_attempts = 0
         self._apply(state.submitted())
-        self._task: asyncio.Task[None] | None = self._loop.create_task(self._submit(data))
+        if deadline is not None:
+            if deadline.total is not None:
+                self._timers.append(self._loop.call_later(deadline.total, self._expire, "total", deadline.total))
+            if deadline.queue is not None:
+                self._timers.append(self._loop.call_later(deadline.queue, self._expire, "queue", deadline.queue))
+        self._task: asyncio.Task[None] | None = self._loop.create_task(self._submit())
 
     # -- public API ---------------------------------------------------------------------
 
@@ -65,6 +99,7 @@ class AsyncJob:
 
     @property
     def cancel_outcome(self) -> str | None:
+        """After a cancel or a deadline: ``"requested"``, then what the server really did."""
         return self._state.cancel_outcome
 
     def status(self) -> StatusUpdate:
@@ -85,16 +120,31 @@ class AsyncJob:
         return list(self._state.events)
 
     def cancel(self) -> bool:
-        """Stop the job on the server. False if it had already ended."""
+        """Stop the job on the server; False if it had already ended.
+
+        The job raises ``CancelledError`` at once; :attr:`cancel_outcome` then says what the
+        server did (``"dequeued"``, ``"stopped"``, ``"finished before the cancel arrived"``, ...).
+        """
         if self._state.done:
             return False
-        self._state.cancel_requested = True
-        job_id = self._state.job_id
-        self._apply(self._state.cancel("cancel requested"))
-        if job_id is not None:
-            self._client._stream_forget(job_id)
-            self._client._spawn(self._client._cancel_on_server(self._endpoint, job_id, self._session_hash))
-        # A job still joining is cancelled on the server as soon as it has an id (_submit).
+        self._apply(self._state.cancel())
+        self._client._drive_cancel(self)
+        return True
+
+    async def wait_settled(self, timeout: float | None = None) -> bool:
+        """Wait until the server's part is over too (after a cancel: until its outcome is known).
+
+        Returns False if ``timeout`` passed first.
+        """
+
+        async def settled() -> None:
+            while not self._state.settled:
+                await self._wait_change()
+
+        try:
+            await asyncio.wait_for(settled(), timeout)
+        except asyncio.TimeoutError:
+            return False
         return True
 
     async def result(self, timeout: float | None = None) -> Any:
@@ -122,7 +172,7 @@ class AsyncJob:
             if self._state.done:
                 break
             await self._wait_change()
-        if self._state.error is not None:
+        if self._state.error is not None and not self._state.cancelled:
             raise self._state.error
 
     # -- plumbing -------------------------------------------------------------------------
@@ -153,6 +203,8 @@ class AsyncJob:
             if not waiter.done():
                 waiter.set_result(None)
         for event in events:
+            if isinstance(event, ev.Started) and self._deadline is not None and self._deadline.run is not None:
+                self._timers.append(self._loop.call_later(self._deadline.run, self._expire, "run", self._deadline.run))
             if self._listener is not None:
                 try:
                     self._listener(event)
@@ -160,6 +212,12 @@ class AsyncJob:
                     logger.exception("gradio-jobs: a job listener failed")
             if isinstance(event, ev.Completed) and self._result_callbacks:
                 self._run_result_callbacks(event.value)
+        if self._state.done and self._timers:
+            for timer in self._timers:
+                timer.cancel()
+            self._timers.clear()
+        if self._state.settled:
+            self._client._job_settled(self)
 
     def _run_result_callbacks(self, value: Any) -> None:
         args = value if isinstance(value, tuple) else (value,)
@@ -171,35 +229,71 @@ class AsyncJob:
             except Exception:
                 logger.exception("gradio-jobs: result callback %r failed", callback)
 
-    async def _submit(self, data: list[Any]) -> None:
+    def _expire(self, phase: str, limit: float) -> None:
+        if self._state.done or (phase == "queue" and self._state.started):
+            return
+        self._apply(self._state.expire(phase, limit))
+        self._client._drive_cancel(self)
+
+    def _restart(self, reason: str) -> None:
+        """Submit the same call again (the earlier run was killed or lost)."""
+        old_id = self._state.job_id
+        events = self._state.restart(reason)
+        if not events:
+            return
+        if old_id is not None:
+            self._client._stream_forget(old_id)
+        self._apply(events)
+        self._task = self._loop.create_task(self._submit())
+
+    async def _submit(self) -> None:
         try:
-            job_id = await self._client._join(self._endpoint, data, self._session_hash)
+            job_id = await self._client._join(self._endpoint, self._data, self._session_hash)
         except asyncio.CancelledError:
             self._apply(self._state.lost("the client was closed while the job was joining"))
             raise
         except Exception as exc:
             self._apply(self._state.fail(exc))
+            self._apply(self._state.resolve_cancel(ev.OUTCOME_NEVER_SENT))
             return
         finally:
             self._task = None
-        if self._state.done:
-            # Cancelled while joining: the server has it now, so stop it there.
-            if self._state.cancelled:
-                self._client._spawn(self._client._cancel_on_server(self._endpoint, job_id, self._session_hash))
+        if self._state.settled:
             return
         self._apply(self._state.joined(job_id))
         self._client._stream_register(job_id, self, self._session_hash)
+        if self._state.cancelling:
+            # Cancelled (or expired) while joining: now that it has an id, stop it.
+            self._client._drive_cancel(self)
 
     # JobSink, called by the session's stream reader.
 
     @property
     def finished(self) -> bool:
-        return self._state.done
+        return self._state.settled
 
     def deliver(self, message: m.Message) -> None:
+        was_started = self._state.started
         self._apply(self._state.feed(message))
+        if self._state.cancelling:
+            if self._state.started and not was_started:
+                # It started before the cancel could take it off the queue: stop it now.
+                self._client._drive_cancel(self)
+        if isinstance(message, m.Completed) and message.cancelled and self._state.last_cancel_killed:
+            self._client._siblings_killed(self)
 
     def lose(self, reason: str) -> None:
+        policy = self._client._retry_policy
+        if (
+            not self._state.done
+            and policy is not None
+            and policy.allows(self._endpoint, self._lost_attempts)
+        ):
+            delay = policy.delay(self._lost_attempts)
+            self._lost_attempts += 1
+            logger.info("job %s lost (%s); submitting it again in %.2f s", self.job_id, reason, delay)
+            self._loop.call_later(delay, self._restart, f"connection lost: {reason}")
+            return
         self._apply(self._state.lost(reason))
 
     def reject(self, error: ProtocolError) -> None:

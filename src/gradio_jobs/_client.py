@@ -6,7 +6,10 @@ from typing import Any, Callable, Mapping, Sequence
 
 from . import _loop
 from ._async_client import AsyncClient
+from ._async_job import Deadline
 from ._job import Job
+from ._retry import RetryPolicy, SubmitRetry
+from ._exceptions import GradioJobsError
 from .protocol.api import App
 from .protocol.job import JobState
 
@@ -33,8 +36,12 @@ class Client:
         ssl_verify: bool = True,
         httpx_kwargs: Mapping[str, Any] | None = None,
         stream_timeout: float | None = 35.0,
+        retry: RetryPolicy | None = None,
+        submit_retry: SubmitRetry | None = None,
+        close_timeout: float = 2.0,
     ) -> None:
         # max_workers is accepted for compatibility: jobs here need no worker threads.
+        self._closed = False
         self._async = _loop.run(
             _make_client(
                 src,
@@ -44,8 +51,12 @@ class Client:
                 ssl_verify=ssl_verify,
                 httpx_kwargs=httpx_kwargs,
                 stream_timeout=stream_timeout,
+                retry=retry,
+                submit_retry=submit_retry,
+                close_timeout=close_timeout,
             )
         )
+        _loop.client_opened(self)
 
     @property
     def src(self) -> str:
@@ -65,29 +76,46 @@ class Client:
         api_name: str | None = None,
         fn_index: int | None = None,
         result_callbacks: Callable[..., Any] | Sequence[Callable[..., Any]] | None = None,
+        deadline: Deadline | float | None = None,
         **kwargs: Any,
     ) -> Job:
-        """Start a job and return it at once. Bad arguments raise here, before anything is sent."""
+        """Start a job and return it at once. Bad arguments raise here, before anything is sent.
+
+        ``deadline`` (seconds, or a :class:`Deadline` with ``queue``/``run``/``total``) cancels
+        the job on the server when it runs out and fails it with ``JobTimeoutError``.
+        """
+        if self._closed:
+            raise GradioJobsError("the client is closed")
         endpoint, data = self._async._prepare(args, kwargs, api_name, fn_index)
         if callable(result_callbacks):
             result_callbacks = [result_callbacks]
         state = JobState(endpoint, self._async.app.capabilities)
         job = Job(state, result_callbacks or ())
-        _loop.call_soon(self._start, job, endpoint, data, state)
+        _loop.call_soon(self._start, job, endpoint, data, state, Deadline.of(deadline))
         return job
 
-    def _start(self, job: Job, endpoint: Any, data: list[Any], state: JobState) -> None:
+    def _start(self, job: Job, endpoint: Any, data: list[Any], state: JobState, deadline: Deadline | None) -> None:
         try:
-            async_job = self._async._start(endpoint, data, state, job._on_event, None)
+            async_job = self._async._start(endpoint, data, state, job._on_event, None, deadline)
         except Exception as exc:  # e.g. the client was closed meanwhile
             for event in state.fail(exc):
                 job._on_event(event)
             return
         job._attach(async_job)
 
-    def predict(self, *args: Any, api_name: str | None = None, fn_index: int | None = None, **kwargs: Any) -> Any:
-        """Run a job and wait for its result (the final value for generators)."""
-        return self.submit(*args, api_name=api_name, fn_index=fn_index, **kwargs).result()
+    def predict(
+        self,
+        *args: Any,
+        api_name: str | None = None,
+        fn_index: int | None = None,
+        deadline: Deadline | float | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Run a job and wait for its result (the final value for generators).
+
+        Ctrl+C while waiting cancels the job on the server.
+        """
+        return self.submit(*args, api_name=api_name, fn_index=fn_index, deadline=deadline, **kwargs).result()
 
     def view_api(
         self, all_endpoints: bool | None = None, print_info: bool = True, return_format: str | None = None
@@ -105,8 +133,17 @@ class Client:
         self._async.reset_session()
 
     def close(self) -> None:
-        """Cancel pending jobs, stop the stream reader and close the connections."""
-        _loop.run(self._async.close())
+        """Cancel pending jobs on the server, stop the stream reader, close the connections.
+
+        When the last client of the process closes, the shared loop thread stops too.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            _loop.run(self._async.close())
+        finally:
+            _loop.client_closed(self)
 
     def __enter__(self) -> Client:
         return self

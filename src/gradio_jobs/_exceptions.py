@@ -27,6 +27,7 @@ __all__ = [
     "ConnectionLostError",
     "ProtocolError",
     "UnsupportedServerError",
+    "JobTimeoutError",
 ]
 
 
@@ -35,7 +36,14 @@ class GradioJobsError(Exception):
 
 
 class ServerUnreachableError(GradioJobsError, ConnectionError):
-    """The app could not be reached at all (refused, DNS failure, TLS failure, timeout)."""
+    """The app could not be reached at all (refused, DNS failure, TLS failure, timeout).
+
+    ``request_sent`` is False when the request surely never reached the server.
+    """
+
+    def __init__(self, message: str, *, request_sent: bool = True):
+        super().__init__(message)
+        self.request_sent = request_sent
 
 
 class ServerError(GradioJobsError):
@@ -45,6 +53,8 @@ class ServerError(GradioJobsError):
         super().__init__(message)
         self.status_code = status_code
         self.body = body
+        #: Seconds the server asked to wait (``Retry-After``), if it said.
+        self.retry_after: float | None = None
 
 
 class AuthenticationError(ServerError):
@@ -105,6 +115,7 @@ class QueueFullError(GradioJobsError):
 
     def __init__(self, message: str = "The app's queue is full; try again later."):
         super().__init__(message)
+        self.retry_after: float | None = None
 
 
 #: The official client's name for the same error.
@@ -157,3 +168,24 @@ class ProtocolError(GradioJobsError):
 
 class UnsupportedServerError(GradioJobsError):
     """The server is too old (or too new) for the requested feature."""
+
+
+class JobTimeoutError(GradioJobsError, TimeoutError):
+    """A submit-time deadline ran out; the job was cancelled on the server.
+
+    ``phase`` says which one: ``"queue"`` (waiting for a worker), ``"run"`` (running) or
+    ``"total"``; ``last_status`` is the job's status when it ran out.
+    """
+
+    def __init__(self, phase: str, limit: float, *, job_id: str | None = None, last_status: StatusUpdate | None = None):
+        self.phase = phase
+        self.limit = limit
+        self.job_id = job_id
+        self.last_status = last_status
+        where = {"queue": "waiting in the queue", "run": "running", "total": "in total"}.get(phase, phase)
+        text = f"the job's {phase} deadline of {limit:g} s ran out ({where})"
+        if last_status is not None:
+            text += f"; last status {last_status.code.value}"
+            if last_status.rank is not None:
+                text += f" (rank {last_status.rank} of {last_status.queue_size})"
+        super().__init__(text)

@@ -107,6 +107,12 @@ class Job(_Future):  # type: ignore[type-arg]
             self._changed.notify_all()
         return True
 
+    def wait_settled(self, timeout: float | None = None) -> bool:
+        """Wait until the server's part is over too: after a cancel or a deadline, until
+        :attr:`cancel_outcome` says what the server did. False if ``timeout`` passed first."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self._job.settled, timeout)
+
     def _cancel_in_loop(self) -> None:
         if self._async_job is not None:
             self._async_job.cancel()

@@ -6,9 +6,10 @@ import asyncio
 import atexit
 import concurrent.futures
 import threading
+import weakref
 from typing import Any, Callable, Coroutine, TypeVar
 
-__all__ = ["run", "call_soon", "loop", "in_loop_thread", "callback_executor"]
+__all__ = ["run", "call_soon", "loop", "in_loop_thread", "callback_executor", "client_opened", "client_closed"]
 
 T = TypeVar("T")
 
@@ -16,6 +17,8 @@ _lock = threading.Lock()
 _loop: asyncio.AbstractEventLoop | None = None
 _thread: threading.Thread | None = None
 _callbacks: concurrent.futures.ThreadPoolExecutor | None = None
+#: Open sync clients: the loop thread lives while there is one, and they are closed at exit.
+_clients: "weakref.WeakSet[Any]" = weakref.WeakSet()
 
 
 def _serve(ready: threading.Event) -> None:
@@ -82,11 +85,50 @@ def callback_executor() -> concurrent.futures.ThreadPoolExecutor:
         return _callbacks
 
 
-def _shutdown() -> None:
-    if _loop is not None and _loop.is_running():
-        _loop.call_soon_threadsafe(_loop.stop)
-    if _callbacks is not None:
-        _callbacks.shutdown(wait=False)
+def client_opened(client: Any) -> None:
+    with _lock:
+        _clients.add(client)
 
 
-atexit.register(_shutdown)
+def client_closed(client: Any) -> None:
+    """When the last sync client closes, stop the loop and its threads: nothing is left behind."""
+    with _lock:
+        _clients.discard(client)
+        if len(_clients):
+            return
+    _stop()
+
+
+def _stop() -> None:
+    global _loop, _thread, _callbacks
+    with _lock:
+        old_loop, thread, callbacks = _loop, _thread, _callbacks
+        _loop = _thread = _callbacks = None
+    if old_loop is not None and thread is not None and thread.is_alive() and threading.current_thread() is not thread:
+        try:
+            asyncio.run_coroutine_threadsafe(old_loop.shutdown_default_executor(), old_loop).result(2)
+        except Exception:
+            pass
+        old_loop.call_soon_threadsafe(old_loop.stop)
+        thread.join(2)
+    if callbacks is not None:
+        callbacks.shutdown(wait=False)
+
+
+def _close_all_at_exit() -> None:
+    """Interpreter exit: cancel every pending job on its server (bounded by close_timeout)."""
+    for client in list(_clients):
+        try:
+            client.close()
+        except Exception:
+            pass
+    _stop()
+
+
+# Run before concurrent.futures joins its worker threads at exit (the loop still needs its
+# resolver thread to send the cancels); plain atexit is the fallback.
+_register = getattr(threading, "_register_atexit", None)
+if _register is not None:
+    _register(_close_all_at_exit)
+else:  # pragma: no cover
+    atexit.register(_close_all_at_exit)

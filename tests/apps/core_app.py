@@ -175,6 +175,32 @@ def on_unload():
     pass
 
 
+def work(path, secs):
+    """A plain function whose progress is visible on disk: "start", then "end" unless stopped."""
+    with open(path, "a") as fh:
+        fh.write("start\n")
+    deadline = time.monotonic() + float(secs)
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+    with open(path, "a") as fh:
+        fh.write("end\n")
+    return f"worked {secs}"
+
+
+def work_serial(path, secs):
+    # its own function: gradio groups concurrency by function, and this one allows one at a time
+    return work(path, secs)
+
+
+def ticks(path, n):
+    """A generator that appends one line per step to ``path``: it stops growing once stopped."""
+    for i in range(int(n)):
+        with open(path, "a") as fh:
+            fh.write(f"tick {i}\n")
+        time.sleep(0.1)
+        yield i
+
+
 # ---------------------------------------------------------------- layout
 
 
@@ -248,6 +274,16 @@ def build():
                 lambda word: word.upper(), v_in, v_out, api_name="validated",
                 validator=lambda word: gr.validate(len(word) >= 3, "word too short"),
             )
+
+        w_path = gr.Textbox(label="path")
+        w_secs = gr.Number(label="work secs", value=1)
+        w_out = gr.Textbox(label="work out")
+        # work: many at once (siblings that a killing cancel would hit); work_serial: one at a time
+        gr.Button("work").click(work, [w_path, w_secs], w_out, api_name="work", **limit(None))
+        gr.Button("work_serial").click(work_serial, [w_path, w_secs], w_out, api_name="work_serial", **limit(1))
+        t_n = gr.Number(label="ticks n", value=50)
+        t_out = gr.Number(label="tick")
+        gr.Button("ticks").click(ticks, [w_path, t_n], t_out, api_name="ticks", **limit(None))
 
         js_kw = {"js": "(x) => x"} if V >= 4 else {"_js": "(x) => x"}
         gr.Button("jsonly").click(None, t_in, t_out, **js_kw)

@@ -42,6 +42,8 @@ class Capabilities:
     multiplexed_stream: bool
     #: ``POST cancel`` exists (4.31 and later); otherwise only the ``cancels`` mechanism.
     cancel_route: bool
+    #: ``POST cancel`` also removes a waiting job from the queue (6.14 and later).
+    cancel_dequeues: bool
     #: ``GET heartbeat/<session>`` exists (4.26 and later).
     heartbeat_route: bool
     #: The app asks clients to hold the heartbeat open (missing means yes).
@@ -78,6 +80,7 @@ class Capabilities:
             close_stream=protocol == "sse_v3",
             multiplexed_stream=protocol in ("sse_v1", "sse_v2", "sse_v2.1", "sse_v3"),
             cancel_route=known >= (4, 31),
+            cancel_dequeues=known >= (6, 14),
             heartbeat_route=known >= (4, 26),
             connect_heartbeat=bool(config.get("connect_heartbeat", True)),
             quoted_error_messages=known[0] == 4,

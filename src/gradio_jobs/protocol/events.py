@@ -25,6 +25,8 @@ __all__ = [
     "Completed",
     "Failed",
     "Cancelled",
+    "CancelResolved",
+    "Resubmitted",
     "TERMINAL_EVENTS",
 ]
 
@@ -101,10 +103,38 @@ class Failed(_Event):
 
 @dataclass(frozen=True)
 class Cancelled(_Event):
-    #: What really happened, for example "dequeued", "stopped", "server continues".
+    """The job was cancelled (by the caller, or by the server); ``result()`` raises ``CancelledError``."""
+
+    #: "requested" when the caller cancelled; the server's verdict follows in :class:`CancelResolved`.
     outcome: str
 
 
-JobEvent = Union[Submitted, Joined, Queued, Started, ProgressReported, Logged, OutputProduced, Completed, Failed, Cancelled]
+@dataclass(frozen=True)
+class CancelResolved(_Event):
+    """What the server really did about a cancel (or a deadline): one of the ``OUTCOME_*`` texts."""
+
+    outcome: str
+
+
+@dataclass(frozen=True)
+class Resubmitted(_Event):
+    """The job was submitted again (its earlier run was killed, or lost and marked safe to repeat)."""
+
+    reason: str
+    attempt: int
+
+
+JobEvent = Union[
+    Submitted, Joined, Queued, Started, ProgressReported, Logged, OutputProduced, Completed, Failed, Cancelled,
+    CancelResolved, Resubmitted,
+]
+
+OUTCOME_DEQUEUED = "dequeued"
+OUTCOME_STOPPED = "stopped"
+OUTCOME_FINISHED_FIRST = "finished before the cancel arrived"
+OUTCOME_FAILED_FIRST = "failed before the cancel arrived"
+OUTCOME_NEVER_SENT = "never sent"
+OUTCOME_SERVER_CONTINUES = "server continues"
+OUTCOME_CONNECTION_LOST = "connection lost"
 
 TERMINAL_EVENTS = (Completed, Failed, Cancelled)

@@ -10,13 +10,22 @@ from __future__ import annotations
 import ast
 import copy
 import logging
+from collections import deque
 from datetime import datetime
 from typing import Any
 
-from .._exceptions import AppError, ConnectionLostError, GradioJobsError, ProtocolError, QueueFullError
+from .._exceptions import (
+    AppError,
+    ConnectionLostError,
+    GradioJobsError,
+    JobTimeoutError,
+    ProtocolError,
+    QueueFullError,
+)
 from . import events as ev
 from . import messages as m
 from .api import Endpoint
+from .cancel import CancelAction, Phase
 from .capabilities import Capabilities
 from .diff import DiffError, apply_diff
 from .status import Status, StatusUpdate
@@ -63,7 +72,13 @@ class JobState:
             code=Status.STARTING, rank=None, queue_size=None, eta=None, success=None,
             time=datetime.now(), progress_data=None,
         )
+        #: The caller has its answer (result, error or cancellation).
         self.done = False
+        #: No more server messages matter: after a cancel or a deadline the job stays
+        #: unsettled until the server's answer shows what really happened.
+        self.settled = False
+        self.started = False
+        self.attempt = 1
         self.result: Any = None
         self.error: BaseException | None = None
         self.cancelled = False
@@ -73,6 +88,25 @@ class JobState:
         self._broken_slots: set[int] = set()
         self._last_yield_dropped = False
         self._run_eta: float | None = None
+        self._replay_skip = 0
+        #: Cancel requests sent for this job, oldest first: the server answers each one that
+        #: finds the job pending with an empty completion, in the same order.
+        self.cancel_requests: deque[CancelAction] = deque()
+        #: The last empty completion answered a killing cancel (its siblings may be dead).
+        self.last_cancel_killed = False
+        #: The phase the job was in when it was cancelled (or timed out).
+        self.cancel_phase: Phase | None = None
+
+    @property
+    def phase(self) -> Phase:
+        if self.job_id is None:
+            return Phase.JOINING
+        return Phase.RUNNING if self.started else Phase.QUEUED
+
+    @property
+    def cancelling(self) -> bool:
+        """Cancelled (or timed out) locally; the server's verdict is still awaited."""
+        return self.cancel_requested and not self.settled
 
     # -- client-side transitions -------------------------------------------------------
 
@@ -85,13 +119,13 @@ class JobState:
 
     def fail(self, error: BaseException) -> list[ev.JobEvent]:
         if self.done:
-            return []
+            return self._resolve(ev.OUTCOME_CONNECTION_LOST) if isinstance(error, ConnectionLostError) else []
         if isinstance(error, GradioJobsError) and getattr(error, "job_id", None) is None and self.job_id:
             try:
                 error.job_id = self.job_id  # type: ignore[attr-defined]
             except AttributeError:
                 pass
-        self.done = True
+        self.done = self.settled = True
         self.error = error
         self._set_status(Status.FINISHED, success=False)
         return self._emit(ev.Failed(error))
@@ -100,25 +134,68 @@ class JobState:
         """The connection carrying this job ended before the job did."""
         return self.fail(ConnectionLostError(reason, job_id=self.job_id, last_status=self.status))
 
-    def cancel(self, outcome: str) -> list[ev.JobEvent]:
+    def cancel(self) -> list[ev.JobEvent]:
+        """The caller cancels: done for the caller now, settled once the server has answered."""
         if self.done:
             return []
         self.done = True
         self.cancelled = True
-        self.cancel_outcome = outcome
+        self.cancel_requested = True
+        self.cancel_outcome = "requested"
+        self.cancel_phase = self.phase
         self._set_status(Status.CANCELLED, success=False)
-        return self._emit(ev.Cancelled(outcome))
+        return self._emit(ev.Cancelled("requested"))
+
+    def expire(self, phase: str, limit: float) -> list[ev.JobEvent]:
+        """A deadline ran out: the job fails with :class:`JobTimeoutError` and is cancelled."""
+        if self.done:
+            return []
+        error = JobTimeoutError(phase, limit, job_id=self.job_id, last_status=self.status)
+        self.done = True
+        self.error = error
+        self.cancel_requested = True
+        self.cancel_outcome = "requested"
+        self.cancel_phase = self.phase
+        self._set_status(Status.FINISHED, success=False)
+        return self._emit(ev.Failed(error))
+
+    def resolve_cancel(self, outcome: str) -> list[ev.JobEvent]:
+        """The client knows what became of the cancel without a server message (e.g. nothing to send)."""
+        return self._resolve(outcome)
+
+    def restart(self, reason: str) -> list[ev.JobEvent]:
+        """Submit again (same job for the caller): forget the server-side run, keep the outputs."""
+        if self.done:
+            return []
+        self.job_id = None
+        self.started = False
+        self.attempt += 1
+        self._full = None
+        self._broken_slots.clear()
+        self._replay_skip = len(self.outputs)
+        self._set_status(Status.STARTING)
+        return self._emit(ev.Resubmitted(reason, self.attempt))
+
+    def _resolve(self, outcome: str) -> list[ev.JobEvent]:
+        if not self.cancelling:
+            return []
+        self.settled = True
+        self.cancel_outcome = outcome
+        return self._emit(ev.CancelResolved(outcome))
 
     # -- server messages -----------------------------------------------------------------
 
     def feed(self, msg: m.Message) -> list[ev.JobEvent]:
         """Apply one message routed to this job; returns the events it produced."""
+        if self.cancelling:
+            return self._feed_cancelling(msg)
         if self.done:
             return []
         if isinstance(msg, m.Estimation):
             self._set_status(Status.IN_QUEUE, rank=msg.rank, queue_size=msg.queue_size, eta=msg.rank_eta)
             return self._emit(ev.Queued(msg.rank, msg.queue_size, msg.rank_eta))
         if isinstance(msg, m.ProcessStarts):
+            self.started = True
             self._run_eta = msg.eta
             self._set_status(Status.PROCESSING)
             return self._emit(ev.Started(msg.eta))
@@ -145,6 +222,33 @@ class JobState:
             return []
         if isinstance(msg, m.UnknownMessage):
             logger.debug("ignoring unknown message %r for job %s", msg.msg, self.job_id)
+        return []
+
+    def _feed_cancelling(self, msg: m.Message) -> list[ev.JobEvent]:
+        """Messages after a local cancel only tell what the server did about it."""
+        if isinstance(msg, m.ProcessStarts):
+            self.started = True
+            return []
+        if isinstance(msg, m.Completed):
+            if msg.cancelled:
+                kind = self.cancel_requests.popleft() if self.cancel_requests else None
+                self.last_cancel_killed = kind is CancelAction.KILL
+                if kind is CancelAction.KILL:
+                    return self._resolve(ev.OUTCOME_STOPPED)
+                if not self.started:
+                    return self._resolve(ev.OUTCOME_DEQUEUED)
+                # It started before the dequeue landed: what its start triggered decides.
+                return []
+            if self.cancel_phase is not Phase.RUNNING:
+                # Cancelled before it started, and the server ran it all the same (before 6.14
+                # a cancel cannot take a job off the queue).
+                return self._resolve(ev.OUTCOME_SERVER_CONTINUES)
+            if msg.error is not None:
+                return self._resolve(ev.OUTCOME_FAILED_FIRST)
+            self.result = self.endpoint.user_outputs(msg.data or [])
+            return self._resolve(ev.OUTCOME_FINISHED_FIRST)
+        if isinstance(msg, m.UnexpectedError):
+            return self._resolve(ev.OUTCOME_CONNECTION_LOST)
         return []
 
     def _generating(self, msg: m.Generating) -> list[ev.JobEvent]:
@@ -180,6 +284,10 @@ class JobState:
             self._last_yield_dropped = True
             return []
         self._last_yield_dropped = False
+        if self._replay_skip:
+            # A repeated run re-yields what the caller already has: deliver each output once.
+            self._replay_skip -= 1
+            return []
         # apply_diff shares unchanged parts with the previous value: the caller gets its own copy,
         # so mutating an output can never corrupt the base of the next diff.
         value = self.endpoint.user_outputs(copy.deepcopy(full) if semantics is not None else full)
@@ -188,18 +296,22 @@ class JobState:
 
     def _completed(self, msg: m.Completed) -> list[ev.JobEvent]:
         if msg.cancelled:
-            outcome = "stopped" if self.cancel_requested else "cancelled by the server"
-            return self.cancel(outcome)
+            # Nobody here asked: another client of this session (or the app) cancelled it.
+            self.done = self.settled = True
+            self.cancelled = True
+            self.cancel_outcome = "cancelled by the server"
+            self._set_status(Status.CANCELLED, success=False)
+            return self._emit(ev.Cancelled(self.cancel_outcome))
         if msg.error is not None:
             return self.fail(app_error_from(msg.error, self.capabilities, self.job_id))
         if msg.data is None:
             return self.fail(ProtocolError("the job completed without data", payload=msg))
         produced: list[ev.JobEvent] = []
         value = self.endpoint.user_outputs(msg.data)
-        if not self.outputs or self._last_yield_dropped:
+        if not self.outputs or self._last_yield_dropped or self._replay_skip:
             self.outputs.append(value)
             produced += self._emit(ev.OutputProduced(len(self.outputs) - 1, value))
-        self.done = True
+        self.done = self.settled = True
         self.result = value
         self._set_status(Status.FINISHED, success=True)
         return produced + self._emit(ev.Completed(value))

@@ -1,0 +1,69 @@
+"""Which request stops a job on the server without taking its siblings down.
+
+The server's ``POST cancel {fn_index, session_hash, event_id}`` does three things
+(protocol.md §4.1, read in the server code of 4.31 to 6.31):
+
+1. it kills every *running* task named ``<session_hash>_<fn_index>``: every running job of
+   that endpoint in that session, not only the one named;
+2. it removes ``event_id`` from the waiting queue (6.14 and later only);
+3. for ``event_id`` it pushes an empty ``process_completed`` and closes its generator.
+
+Steps 2 and 3 are keyed by ``event_id``, step 1 by ``fn_index``. So a request whose
+``fn_index`` names no endpoint (:data:`NO_TASK`) dequeues a waiting job (6.14 and later)
+while killing nothing: a *targeted* cancel.
+
+Measured on 4.44.1, 5.50.0 and 6.31.0, and read in the server code:
+
+- Step 3 does not stop a generator: the server drops (or closes) the iterator and, at the
+  next step, calls the generator afresh. Only step 1 stops it, between two steps. So a
+  running generator gets the *killing* cancel; the siblings that it takes down are found
+  afterwards (``AsyncClient._siblings_killed``) and submitted again.
+- Step 1 cannot interrupt a plain (sync) function: it runs in a worker thread, and killing
+  its task only waits for the thread to finish and throws the result away (killing its
+  siblings' results too). So nothing is sent for a running plain function: the outcome is
+  "server continues", and its result is dropped when it comes.
+- Before 5.46 the server's stream breaks (KeyError) when a job it already completed by a
+  cancel completes again. A job that will still run must therefore never get the empty
+  completion: a waiting job on a server that cannot dequeue (before 6.14) is left alone
+  until it starts, and is then handled as a running one.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from .api import Endpoint
+from .capabilities import Capabilities
+
+__all__ = ["CancelAction", "NO_TASK", "plan_cancel", "Phase"]
+
+#: An ``fn_index`` no endpoint has, so that step 1 of the server's cancel matches no task.
+NO_TASK = -1
+
+
+class Phase(enum.Enum):
+    JOINING = "joining"  # the join request is in flight: no id yet
+    QUEUED = "queued"  # joined, not started
+    RUNNING = "running"  # a worker has started it
+
+
+class CancelAction(enum.Enum):
+    #: Nothing to send yet: act again once the job has an id, or once it starts.
+    WAIT = "wait"
+    #: ``POST cancel`` with :data:`NO_TASK`: takes a waiting job off the queue, harms nothing.
+    TARGETED = "targeted"
+    #: ``POST cancel`` with the endpoint's ``fn_index``: kills the running task (and siblings).
+    KILL = "kill"
+    #: Nothing can stop it: the server runs the job to its end ("server continues").
+    NONE = "none"
+
+
+def plan_cancel(caps: Capabilities, endpoint: Endpoint, phase: Phase) -> CancelAction:
+    """What to send to stop a job of ``endpoint`` in ``phase`` on a server with ``caps``."""
+    if phase is Phase.JOINING:
+        return CancelAction.WAIT
+    if not caps.cancel_route:
+        return CancelAction.NONE
+    if phase is Phase.QUEUED:
+        return CancelAction.TARGETED if caps.cancel_dequeues else CancelAction.WAIT
+    return CancelAction.KILL if endpoint.is_generator else CancelAction.NONE

@@ -1,0 +1,228 @@
+"""Honest cancellation and deadlines against real servers (6.31.0, 5.50.0, 4.44.1).
+
+What the server really did is checked on disk: the test endpoints ``work`` (a plain
+function) and ``ticks`` (a generator) write to a file while they run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import time
+from pathlib import Path
+
+import pytest
+
+from gradio_jobs import AsyncClient, Client, Deadline, JobTimeoutError, Status
+from gradio_jobs.protocol import events as ev
+
+
+def lines(path: Path) -> list[str]:
+    return path.read_text().splitlines() if path.exists() else []
+
+
+def wait_until(predicate, timeout: float = 15.0, describe=None) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, f"condition not reached: {describe() if describe else ''}"
+        time.sleep(0.02)
+
+
+async def await_until(predicate, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not reached"
+        await asyncio.sleep(0.02)
+
+
+def assert_stopped_growing(path: Path, settle: float = 0.6) -> None:
+    time.sleep(settle)
+    before = len(lines(path))
+    time.sleep(0.6)
+    assert len(lines(path)) == before, "the server kept running the job"
+
+
+# -- a running generator ----------------------------------------------------------------------
+
+
+def test_cancel_running_generator_stops_it_on_the_server(client: Client, tmp_path: Path) -> None:
+    path = tmp_path / "ticks"
+    job = client.submit(str(path), 100, api_name="/ticks")
+    first_two = []
+    for out in job:
+        first_two.append(out)
+        if len(first_two) == 2:
+            assert job.cancel() is True
+    assert first_two[:2] == [0, 1]
+    with pytest.raises(concurrent.futures.CancelledError):
+        job.result()
+    assert job.status().code is Status.CANCELLED
+    assert job.wait_settled(10) and job.cancel_outcome == ev.OUTCOME_STOPPED
+    assert_stopped_growing(path)
+    assert len(lines(path)) < 20
+
+
+async def test_cancel_running_generator_stops_it_on_the_server_async(aclient: AsyncClient, tmp_path: Path) -> None:
+    path = tmp_path / "ticks"
+    job = aclient.submit(str(path), 100, api_name="/ticks")
+    async for out in job:
+        if out == 1:
+            assert job.cancel()
+    with pytest.raises(concurrent.futures.CancelledError):
+        await job
+    assert await job.wait_settled(10) and job.cancel_outcome == ev.OUTCOME_STOPPED
+    await asyncio.sleep(0.6)
+    count = len(lines(path))
+    await asyncio.sleep(0.6)
+    assert len(lines(path)) == count < 20
+
+
+# -- a queued job -------------------------------------------------------------------------------
+
+
+def dequeues(server) -> bool:
+    return tuple(int(p) for p in server.version.split(".")[:2]) >= (6, 14)
+
+
+def test_cancel_queued_job_never_completes_on_the_server(client: Client, server, tmp_path: Path) -> None:
+    first, second = tmp_path / "first", tmp_path / "second"
+    running = client.submit(str(first), 1.0, api_name="/work_serial")
+    wait_until(lambda: running.status().code is Status.PROCESSING)
+    queued = client.submit(str(second), 0.3, api_name="/work_serial")
+    wait_until(lambda: queued.status().code is Status.IN_QUEUE)
+    assert queued.cancel()
+    with pytest.raises(concurrent.futures.CancelledError):
+        queued.result()
+    assert running.result(timeout=15) == "worked 1.0"  # its sibling in the queue did not harm it
+    assert queued.wait_settled(15)
+    assert lines(first) == ["start", "end"]
+    if dequeues(server):
+        assert queued.cancel_outcome == ev.OUTCOME_DEQUEUED
+        time.sleep(0.8)
+        assert lines(second) == []  # never started
+    else:
+        # before 6.14 the server cannot dequeue: it runs the job anyway, and the client says so
+        assert queued.cancel_outcome == ev.OUTCOME_SERVER_CONTINUES
+
+
+async def test_cancel_queued_job_never_completes_on_the_server_async(aclient: AsyncClient, server, tmp_path: Path) -> None:
+    first, second = tmp_path / "first", tmp_path / "second"
+    running = aclient.submit(str(first), 1.0, api_name="/work_serial")
+    await await_until(lambda: running.status().code is Status.PROCESSING)
+    queued = aclient.submit(str(second), 0.3, api_name="/work_serial")
+    await await_until(lambda: queued.status().code is Status.IN_QUEUE)
+    assert queued.cancel()
+    assert await running == "worked 1.0"
+    assert await queued.wait_settled(15)
+    expected = ev.OUTCOME_DEQUEUED if dequeues(server) else ev.OUTCOME_SERVER_CONTINUES
+    assert queued.cancel_outcome == expected
+
+
+def test_cancel_right_after_submit(client: Client, tmp_path: Path) -> None:
+    path = tmp_path / "w"
+    job = client.submit(str(path), 0.5, api_name="/work")
+    assert job.cancel()  # most likely still joining: it is stopped once it has an id
+    with pytest.raises(concurrent.futures.CancelledError):
+        job.result()
+    assert job.wait_settled(15)
+    assert job.cancel_outcome in (ev.OUTCOME_DEQUEUED, ev.OUTCOME_SERVER_CONTINUES, ev.OUTCOME_FINISHED_FIRST)
+    if job.cancel_outcome == ev.OUTCOME_DEQUEUED:
+        time.sleep(0.8)
+        assert lines(path) == []
+    assert client.predict(1, 2, api_name="/add") == 3
+
+
+def test_cancel_after_the_end_changes_nothing(client: Client) -> None:
+    job = client.submit(1, 2, api_name="/add")
+    assert job.result() == 3
+    assert job.cancel() is False and job.result() == 3 and job.cancel_outcome is None
+
+
+# -- siblings: /cancel kills every running job of the endpoint in the session -------------------
+
+
+def test_cancelling_one_running_job_never_takes_its_siblings_down(client: Client, tmp_path: Path) -> None:
+    paths = [tmp_path / f"w{i}" for i in range(4)]
+    jobs = [client.submit(str(p), 1.5, api_name="/work") for p in paths]
+    wait_until(lambda: all(j.status().code is Status.PROCESSING for j in jobs),
+               describe=lambda: [(j.status().code, j.event_log()) for j in jobs])
+    victim = jobs[1]
+    assert victim.cancel()
+    with pytest.raises(concurrent.futures.CancelledError):
+        victim.result()
+    survivors = [j for j in jobs if j is not victim]
+    assert [j.result(timeout=30) for j in survivors] == ["worked 1.5"] * 3
+    # a running plain function cannot be interrupted on any server: the client says so
+    assert victim.wait_settled(15) and victim.cancel_outcome == ev.OUTCOME_SERVER_CONTINUES
+    for job in survivors:  # each ran once, and was never killed
+        assert not any(isinstance(e, ev.Resubmitted) for e in job.event_log())
+        assert lines(paths[jobs.index(job)]) == ["start", "end"]
+
+
+async def test_cancelling_one_running_job_never_takes_its_siblings_down_async(aclient: AsyncClient, tmp_path: Path) -> None:
+    paths = [tmp_path / f"w{i}" for i in range(4)]
+    jobs = [aclient.submit(str(p), 1.5, api_name="/work") for p in paths]
+    await await_until(lambda: all(j.status().code is Status.PROCESSING for j in jobs))
+    victim = jobs[2]
+    assert victim.cancel()
+    survivors = [j for j in jobs if j is not victim]
+    assert await asyncio.gather(*survivors) == ["worked 1.5"] * 3
+    assert await victim.wait_settled(15) and victim.cancel_outcome == ev.OUTCOME_SERVER_CONTINUES
+
+
+def test_cancelling_a_generator_never_takes_its_siblings_down(client: Client, server, tmp_path: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    keep = client.submit(str(a), 12, api_name="/ticks")
+    drop = client.submit(str(b), 100, api_name="/ticks")
+    wait_until(lambda: len(keep.outputs()) >= 2 and len(drop.outputs()) >= 2)
+    assert drop.cancel()
+    assert keep.result(timeout=30) == 11
+    assert keep.outputs() == list(range(12))  # each output exactly once, even if it ran again
+    assert drop.wait_settled(10) and drop.cancel_outcome == ev.OUTCOME_STOPPED
+    assert_stopped_growing(b)
+    # only killing its task stops a generator, and that kills `keep` too: it ran again, said so,
+    # and delivered each output once
+    resubmitted = [e for e in keep.event_log() if isinstance(e, ev.Resubmitted)]
+    assert len(resubmitted) == 1 and "killed on the server" in resubmitted[0].reason
+
+
+# -- deadlines ------------------------------------------------------------------------------------
+
+
+def test_queue_deadline(client: Client, tmp_path: Path) -> None:
+    running = client.submit(str(tmp_path / "a"), 1.5, api_name="/work_serial")
+    wait_until(lambda: running.status().code is Status.PROCESSING)
+    job = client.submit(str(tmp_path / "b"), 0.2, api_name="/work_serial", deadline=Deadline(queue=0.4))
+    with pytest.raises(JobTimeoutError) as info:
+        job.result(timeout=10)
+    assert info.value.phase == "queue" and info.value.last_status.code is Status.IN_QUEUE
+    assert "queue deadline of 0.4 s" in str(info.value)
+    assert running.result(timeout=10) == "worked 1.5"
+    assert job.wait_settled(15)
+
+
+def test_run_deadline_stops_a_generator_on_the_server(client: Client, tmp_path: Path) -> None:
+    path = tmp_path / "t"
+    job = client.submit(str(path), 100, api_name="/ticks", deadline=Deadline(run=0.5))
+    with pytest.raises(JobTimeoutError) as info:
+        job.result(timeout=10)
+    assert info.value.phase == "run" and info.value.job_id == job.job_id
+    assert info.value.last_status.code in (Status.ITERATING, Status.PROCESSING)
+    assert job.wait_settled(10) and job.cancel_outcome == ev.OUTCOME_STOPPED
+    assert_stopped_growing(path)
+
+
+async def test_total_deadline_async(aclient: AsyncClient, tmp_path: Path) -> None:
+    job = aclient.submit(str(tmp_path / "t"), 100, api_name="/ticks", deadline=0.6)
+    with pytest.raises(JobTimeoutError) as info:
+        await job
+    assert info.value.phase == "total"
+    assert 2 <= len(job.outputs()) < 20
+    assert await job.wait_settled(10) and job.cancel_outcome == ev.OUTCOME_STOPPED
+
+
+def test_result_timeout_only_bounds_the_wait(client: Client) -> None:
+    job = client.submit(0.6, api_name="/sleeper")
+    with pytest.raises(concurrent.futures.TimeoutError):
+        job.result(timeout=0.05)
+    assert job.result(timeout=10) == "slept 0.6"
