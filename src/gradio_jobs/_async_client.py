@@ -24,6 +24,16 @@ __all__ = ["AsyncClient"]
 logger = logging.getLogger("gradio_jobs")
 
 
+def _outcome_of_dropping(job: AsyncJob) -> str:
+    """What the server does with a job when its session's stream is dropped."""
+    state = job._state
+    if state.job_id is None:
+        return ev.OUTCOME_NEVER_SENT
+    if not state.started:
+        return ev.OUTCOME_DEQUEUED
+    return ev.OUTCOME_STOPPED if job._endpoint.is_generator else ev.OUTCOME_SERVER_CONTINUES
+
+
 def normalize_src(src: str) -> str:
     if not isinstance(src, str) or not src.strip():
         raise GradioJobsError(f"src must be the app's URL, got {src!r}")
@@ -77,6 +87,7 @@ class AsyncClient:
         self._streams: dict[str, SessionStream] = {}
         self._background: set[asyncio.Task[Any]] = set()
         self._closed = False
+        self._closing = False
 
     # -- connecting -----------------------------------------------------------------------
 
@@ -181,14 +192,24 @@ class AsyncClient:
     async def close(self) -> None:
         """Cancel the pending jobs on the server, stop the stream readers, close the connections.
 
-        Waits at most ``close_timeout`` seconds for the cancel requests to go out.
+        Dropping a session's event stream makes the server drop that session's queued jobs
+        and stop its generators at their next step (a running plain function still runs to
+        its end): one reset per session cancels everything, however many jobs are pending.
+        Joins still in flight are given up to ``close_timeout`` seconds to land first.
         """
         if self._closed:
             return
-        for job in list(self._jobs):
-            job.cancel()
+        self._closing = True
+        joining = [job._task for job in self._jobs if job._task is not None]
+        if joining:
+            await asyncio.wait(joining, timeout=self._close_timeout)
         if self._cancel_tasks:
             await asyncio.wait(list(self._cancel_tasks), timeout=self._close_timeout)
+        for job in list(self._jobs):
+            state = job._state
+            if not state.done:
+                job._apply(state.cancel())
+            job._apply(state.resolve_cancel(_outcome_of_dropping(job)))
         self._closed = True
         for job in list(self._jobs):
             if job._task is not None:
@@ -196,10 +217,11 @@ class AsyncClient:
         streams, self._streams = list(self._streams.values()), {}
         for stream in streams:
             await stream.aclose()
-        for task in list(self._background):
+        for task in list(self._background) + list(self._cancel_tasks):
             task.cancel()
-        if self._background:
-            await asyncio.gather(*self._background, return_exceptions=True)
+        pending = list(self._background) + list(self._cancel_tasks)
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
         if self._transport is not None:
             await self._transport.aclose()
 
@@ -219,7 +241,7 @@ class AsyncClient:
         self, args: Sequence[Any], kwargs: Mapping[str, Any], api_name: str | None, fn_index: int | None
     ) -> tuple[Endpoint, list[Any]]:
         """Choose the endpoint and bind the arguments: pure, may run on any thread."""
-        if self._closed:
+        if self._closing:
             raise GradioJobsError("the client is closed")
         endpoint = self.app.endpoint(api_name=api_name, fn_index=fn_index)
         return endpoint, endpoint.bind(args, kwargs)
@@ -233,7 +255,7 @@ class AsyncClient:
         result_callbacks: Callable[..., Any] | Sequence[Callable[..., Any]] | None,
         deadline: Deadline | None = None,
     ) -> AsyncJob:
-        if self._closed:
+        if self._closing:
             raise GradioJobsError("the client is closed")
         if callable(result_callbacks):
             result_callbacks = [result_callbacks]
@@ -314,9 +336,8 @@ class AsyncClient:
                 self._stream_forget(state.job_id)
             job._apply(state.resolve_cancel(ev.OUTCOME_SERVER_CONTINUES))
             return
-        if self._closed or self._transport is None:
-            job._apply(state.resolve_cancel(ev.OUTCOME_CONNECTION_LOST))
-            return
+        if self._closing or self._transport is None:
+            return  # close() drops the session, which cancels the job on the server
         task = asyncio.get_running_loop().create_task(self._send_cancel(job, action))
         self._cancel_tasks.add(task)
         task.add_done_callback(self._cancel_tasks.discard)
