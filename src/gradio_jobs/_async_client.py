@@ -307,7 +307,7 @@ class AsyncClient:
             assert self._transport is not None
             caps = self.app.capabilities
             stream = SessionStream(
-                self._transport.client,
+                self._transport.stream_client,
                 self.app.api_url + "queue/data",
                 session_hash,
                 close_stream=caps.close_stream,

@@ -59,6 +59,7 @@ class Job(_Future):  # type: ignore[type-arg]
                 self.set_exception(event.error)
             elif isinstance(event, ev.Cancelled):
                 _Future.cancel(self)
+                self.set_running_or_notify_cancel()
         except concurrent.futures.InvalidStateError:
             pass  # the caller cancelled first
         with self._changed:
@@ -102,6 +103,8 @@ class Job(_Future):  # type: ignore[type-arg]
             return False
         if not _Future.cancel(self):
             return False
+        # moves the future to CANCELLED_AND_NOTIFIED, which concurrent.futures.wait counts as done
+        self.set_running_or_notify_cancel()
         _loop.call_soon(self._cancel_in_loop)
         with self._changed:
             self._changed.notify_all()

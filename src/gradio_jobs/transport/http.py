@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import logging
 from datetime import datetime, timezone
@@ -19,7 +20,19 @@ logger = logging.getLogger("gradio_jobs")
 
 # A request that gets no answer for 30 s is treated as a frozen server.
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
-DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=100)
+# Idle connections are dropped before the server (uvicorn: 5 s) does, so a request is never
+# sent on a connection the server is closing at that moment.
+#
+# httpcore's pool scans every connection for every waiting request whenever anything
+# changes: with thousands of requests queued in it, it spends all its time there (measured:
+# 2,000 joins made no progress in 30 s), and each scan costs more per pooled connection.
+# So requests queue here instead, in order, and no more reach the pool than it has
+# connections; the sessions' long-lived event streams get a pool of their own.
+MAX_REQUESTS_IN_FLIGHT = 16
+REQUEST_LIMITS = httpx.Limits(
+    max_connections=MAX_REQUESTS_IN_FLIGHT, max_keepalive_connections=MAX_REQUESTS_IN_FLIGHT, keepalive_expiry=2.0
+)
+STREAM_LIMITS = httpx.Limits(max_connections=None, max_keepalive_connections=8, keepalive_expiry=2.0)
 
 
 class HttpTransport:
@@ -39,18 +52,23 @@ class HttpTransport:
             "headers": base_headers,
             "verify": verify,
             "timeout": DEFAULT_TIMEOUT if timeout is None else timeout,
-            "limits": DEFAULT_LIMITS,
+            "limits": REQUEST_LIMITS,
             "follow_redirects": True,
         }
         options.update(httpx_kwargs or {})
         self.client = httpx.AsyncClient(**options)
+        #: The event streams' own client, so a stream never waits behind (or blocks) requests.
+        self.stream_client = httpx.AsyncClient(**{**options, "limits": STREAM_LIMITS})
+        self._in_flight = asyncio.Semaphore(MAX_REQUESTS_IN_FLIGHT)
 
     async def aclose(self) -> None:
         await self.client.aclose()
+        await self.stream_client.aclose()
 
     async def _send(self, method: str, url: str, what: str, **kwargs: Any) -> httpx.Response:
         try:
-            return await self.client.request(method, url, **kwargs)
+            async with self._in_flight:
+                return await self.client.request(method, url, **kwargs)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             # The request never went out: safe to send again.
             raise ServerUnreachableError(

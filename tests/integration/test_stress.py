@@ -1,0 +1,50 @@
+"""2,000 jobs on one client, random cancels, a cut connection in the middle: nothing is lost."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import random
+import time
+
+import pytest
+
+from gradio_jobs import Client, ConnectionLostError
+from proxy import FaultProxy
+
+
+@pytest.mark.timeout(300)
+def test_two_thousand_jobs_with_cancels_and_a_cut(start_server) -> None:
+    server = start_server(app="noop_app", version="6.31.0")  # no concurrency limit on the server
+    port = int(server.url.rstrip("/").rsplit(":", 1)[1])
+    rng = random.Random(7)
+    with FaultProxy(port) as proxy, Client(proxy.url, verbose=False) as client:
+        jobs = []
+        cancelled_by_us = set()
+        for i in range(2000):
+            jobs.append(client.submit(str(i), api_name="/noop"))
+            if rng.random() < 0.1:
+                victim = rng.choice(jobs)
+                if victim.cancel():
+                    cancelled_by_us.add(id(victim))
+            if i == 1000:
+                proxy.cut()  # every connection, the event stream included
+        done, not_done = concurrent.futures.wait(jobs, timeout=240)
+        assert not not_done, f"{len(not_done)} jobs never ended"
+        results = errors = cancels = 0
+        for index, job in enumerate(jobs):
+            if job.cancelled():
+                cancels += 1
+                assert id(job) in cancelled_by_us
+            elif job.exception() is not None:
+                errors += 1
+                assert isinstance(job.exception(), ConnectionLostError), job.exception()
+            else:
+                results += 1
+                assert job.result() == str(index)
+        print(f"\n2000 jobs: {results} results, {errors} lost with the cut, {cancels} cancelled")
+        assert results + errors + cancels == 2000
+        assert cancels == len(cancelled_by_us)
+        assert results > 500 and errors > 0
+        # every job is settled too: no cancel verdict is left hanging
+        deadline = time.monotonic() + 30
+        assert all(job.wait_settled(max(0.0, deadline - time.monotonic())) for job in jobs)
