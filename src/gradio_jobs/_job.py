@@ -58,8 +58,8 @@ class Job(_Future):  # type: ignore[type-arg]
             elif isinstance(event, ev.Failed):
                 self.set_exception(event.error)
             elif isinstance(event, ev.Cancelled):
-                _Future.cancel(self)
-                self.set_running_or_notify_cancel()
+                if _Future.cancel(self):
+                    self._notify_cancelled()
         except concurrent.futures.InvalidStateError:
             pass  # the caller cancelled first
         with self._changed:
@@ -103,8 +103,7 @@ class Job(_Future):  # type: ignore[type-arg]
             return False
         if not _Future.cancel(self):
             return False
-        # moves the future to CANCELLED_AND_NOTIFIED, which concurrent.futures.wait counts as done
-        self.set_running_or_notify_cancel()
+        self._notify_cancelled()
         _loop.call_soon(self._cancel_in_loop)
         with self._changed:
             self._changed.notify_all()
@@ -115,6 +114,12 @@ class Job(_Future):  # type: ignore[type-arg]
         :attr:`cancel_outcome` says what the server did. False if ``timeout`` passed first."""
         with self._changed:
             return self._changed.wait_for(lambda: self._job.settled, timeout)
+
+    def _notify_cancelled(self) -> None:
+        # CANCELLED -> CANCELLED_AND_NOTIFIED: only then does concurrent.futures.wait count it as done
+        with self._condition:
+            if self._state == concurrent.futures._base.CANCELLED:
+                self.set_running_or_notify_cancel()
 
     def _cancel_in_loop(self) -> None:
         if self._async_job is not None:

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from gradio_jobs import Client, ConnectionLostError
+from gradio_jobs import Client, ConnectionLostError, ServerUnreachableError
 from proxy import FaultProxy
 
 
@@ -20,14 +20,21 @@ def test_two_thousand_jobs_with_cancels_and_a_cut(start_server) -> None:
     with FaultProxy(port) as proxy, Client(proxy.url, verbose=False) as client:
         jobs = []
         cancelled_by_us = set()
-        for i in range(2000):
-            jobs.append(client.submit(str(i), api_name="/noop"))
-            if rng.random() < 0.1:
-                victim = rng.choice(jobs)
+        def cancel_some(n: int) -> None:
+            for victim in rng.sample(jobs, n):
                 if victim.cancel():
                     cancelled_by_us.add(id(victim))
-            if i == 1000:
-                proxy.cut()  # every connection, the event stream included
+
+        for i in range(2000):
+            jobs.append(client.submit(str(i), api_name="/noop"))
+            if i % 10 == 9:
+                cancel_some(1)
+        # once a good part has finished, cut every connection, the event stream included
+        deadline = time.monotonic() + 120
+        while sum(j.done() for j in jobs) < 800 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        proxy.cut()
+        cancel_some(50)
         done, not_done = concurrent.futures.wait(jobs, timeout=240)
         assert not not_done, f"{len(not_done)} jobs never ended"
         results = errors = cancels = 0
@@ -37,7 +44,9 @@ def test_two_thousand_jobs_with_cancels_and_a_cut(start_server) -> None:
                 assert id(job) in cancelled_by_us
             elif job.exception() is not None:
                 errors += 1
-                assert isinstance(job.exception(), ConnectionLostError), job.exception()
+                # lost with the stream, or a join that was on the wire when the connection died
+                # (not retried: the server may have taken it)
+                assert isinstance(job.exception(), (ConnectionLostError, ServerUnreachableError)), job.exception()
             else:
                 results += 1
                 assert job.result() == str(index)
