@@ -34,8 +34,8 @@ def _fill_queue(client):
     return running, waiting
 
 
-def test_queue_full(start_server) -> None:
-    server = start_server(args=["--max-size", "1"])
+def test_queue_full(start_server, server_version) -> None:
+    server = start_server(args=["--max-size", "1"])  # of server_version
     with Client(server.url, verbose=False) as client:
         running, waiting = _fill_queue(client)
         rejected = client.submit(0.1, api_name="/sleeper")
@@ -82,8 +82,8 @@ async def test_validation_error_per_parameter_async(aclient, server) -> None:
     assert info.value.errors == {"word": "word too short"}
 
 
-def test_authentication_required(start_server) -> None:
-    server = start_server(args=["--auth", "user:secret"])
+def test_authentication_required(start_server, server_version) -> None:
+    server = start_server(args=["--auth", "user:secret"])  # of server_version
     with pytest.raises(AuthenticationError) as info:
         Client(server.url, verbose=False)
     assert info.value.status_code == 401
@@ -119,8 +119,8 @@ def _kill_when_processing(server, job) -> float:
     return time.monotonic()
 
 
-def test_server_killed_mid_job(start_server) -> None:
-    server = start_server()
+def test_server_killed_mid_job(start_server, server_version) -> None:
+    server = start_server()  # of server_version
     with Client(server.url, verbose=False) as client:
         job = client.submit(10, api_name="/sleeper")
         killed_at = _kill_when_processing(server, job)
