@@ -28,7 +28,7 @@ DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 # 2,000 joins made no progress in 30 s), and each scan costs more per pooled connection.
 # So requests queue here instead, in order, and no more reach the pool than it has
 # connections; the sessions' long-lived event streams get a pool of their own.
-MAX_REQUESTS_IN_FLIGHT = 16
+MAX_REQUESTS_IN_FLIGHT = 8
 REQUEST_LIMITS = httpx.Limits(
     max_connections=MAX_REQUESTS_IN_FLIGHT, max_keepalive_connections=MAX_REQUESTS_IN_FLIGHT, keepalive_expiry=2.0
 )

@@ -126,10 +126,16 @@ class SessionStream:
                         f"{body[:200].decode('utf-8', 'replace')}"
                     )
                     return False
+                ended = False
                 async for chunk in response.aiter_bytes():
+                    if ended:
+                        continue  # read the body to its end so that its connection can be reused
                     for payload in decoder.feed(chunk):
                         if self._handle(payload):
-                            return True
+                            ended = True
+                            break
+                if ended:
+                    return True
                 for payload in decoder.close():
                     if self._handle(payload):
                         return True
