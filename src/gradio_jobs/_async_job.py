@@ -12,6 +12,7 @@ from ._exceptions import ProtocolError
 from .protocol import events as ev
 from .protocol import messages as m
 from .protocol.api import Endpoint
+from .protocol.cancel import CancelAction
 from .protocol.job import JobState
 from .protocol.status import StatusUpdate
 
@@ -279,7 +280,13 @@ class AsyncJob:
             if self._state.started and not was_started:
                 # It started before the cancel could take it off the queue: stop it now.
                 self._client._drive_cancel(self)
-        if isinstance(message, m.Completed) and message.cancelled and self._state.last_cancel_killed:
+        if isinstance(message, m.Completed) and (
+            (message.cancelled and self._state.last_cancel_killed)
+            # It finished just before a kill sent for it landed: the kill still takes down the
+            # running siblings, but no empty completion will mark the moment. Resubmitting the
+            # ones running now may run one twice; waiting for a word that never comes would hang.
+            or (not message.cancelled and CancelAction.KILL in self._state.cancel_requests)
+        ):
             self._client._siblings_killed(self)
 
     def lose(self, reason: str) -> None:
