@@ -12,11 +12,11 @@ import httpx
 from ._async_job import AsyncJob, Deadline, EventListener
 from ._exceptions import GradioJobsError, UnsupportedServerError
 from ._retry import RetryPolicy, SubmitRetry
+from ._view_api import view_api
 from .protocol import events as ev
 from .protocol.api import App, Endpoint, build_app
 from .protocol.cancel import NO_TASK, CancelAction, plan_cancel
 from .protocol.job import JobState
-from .protocol.view import render_api
 from .transport import HttpTransport, SessionStream
 
 __all__ = ["AsyncClient"]
@@ -270,13 +270,7 @@ class AsyncClient:
         self._jobs.discard(job)
 
     def _view_api(self, all_endpoints: bool | None, print_info: bool, return_format: str | None) -> Any:
-        description = self.app.describe(all_endpoints=bool(all_endpoints))
-        text = render_api(self.src, description)
-        if print_info:
-            print(text)
-        if return_format == "dict":
-            return description
-        return text
+        return view_api(self.app, all_endpoints, print_info, return_format)
 
     async def _join(self, endpoint: Endpoint, data: list[Any], session_hash: str) -> str:
         """Join the queue; retried (SubmitRetry) only while the server has surely not taken the job."""

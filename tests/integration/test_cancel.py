@@ -15,24 +15,11 @@ import pytest
 
 from gradio_jobs import AsyncClient, Client, Deadline, JobTimeoutError, Status
 from gradio_jobs.protocol import events as ev
+from waiting import await_until, wait_until
 
 
 def lines(path: Path) -> list[str]:
     return path.read_text().splitlines() if path.exists() else []
-
-
-def wait_until(predicate, timeout: float = 15.0, describe=None) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"condition not reached: {describe() if describe else ''}"
-        time.sleep(0.02)
-
-
-async def await_until(predicate, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached"
-        await asyncio.sleep(0.02)
 
 
 def assert_stopped_growing(path: Path, settle: float = 0.6) -> None:

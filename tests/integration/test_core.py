@@ -21,6 +21,7 @@ from gradio_jobs import (
     Status,
 )
 from gradio_jobs.protocol import events as ev
+from waiting import wait_until
 
 COUNT_4 = [
     ("tok0 ", [{"i": 0}]),
@@ -197,7 +198,7 @@ def test_queue_rank_and_eta(client: Client) -> None:
     jobs = []
     for _ in range(3):  # concurrent joins reach the server in any order: join one at a time
         jobs.append(client.submit(0.4, api_name="/sleeper"))
-        _wait_for(lambda: jobs[-1].job_id is not None)
+        wait_until(lambda: jobs[-1].job_id is not None)
     for job in jobs:
         job.result(timeout=30)
         time.sleep(0.05)
@@ -218,16 +219,9 @@ async def test_queue_rank_and_eta_async(aclient: AsyncClient) -> None:
     _check_queue(jobs, list(await asyncio.gather(*jobs)))
 
 
-def _wait_for(predicate, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached"
-        time.sleep(0.01)
-
-
 def test_status_reports_rank_while_waiting(client: Client) -> None:
     running = client.submit(1.0, api_name="/sleeper")
-    _wait_for(lambda: running.status().code is Status.PROCESSING)
+    wait_until(lambda: running.status().code is Status.PROCESSING)
     waiting = client.submit(0.1, api_name="/sleeper")
     deadline = time.monotonic() + 10
     while waiting.status().code is not Status.IN_QUEUE and time.monotonic() < deadline:

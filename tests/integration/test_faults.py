@@ -16,13 +16,7 @@ import pytest
 from gradio_jobs import AsyncClient, Client, ConnectionLostError, QueueFullError, RetryPolicy, Status, SubmitRetry
 from gradio_jobs.protocol import events as ev
 from proxy import FaultProxy
-
-
-def wait_until(predicate, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached"
-        time.sleep(0.01)
+from waiting import wait_until
 
 
 @pytest.fixture

@@ -16,19 +16,13 @@ import psutil
 import pytest
 
 from gradio_jobs import AsyncClient, Client
+from waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def lines(path: Path) -> list[str]:
     return path.read_text().splitlines() if path.exists() else []
-
-
-def wait_until(predicate, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached"
-        time.sleep(0.02)
 
 
 def stopped_growing(path: Path) -> bool:
