@@ -138,12 +138,8 @@ class JobState:
         """The caller cancels: done for the caller now, settled once the server has answered."""
         if self.done:
             return []
-        self.done = True
         self.cancelled = True
-        self.cancel_requested = True
-        self.cancel_outcome = "requested"
-        self.cancel_phase = self.phase
-        self._set_status(Status.CANCELLED, success=False)
+        self._request_cancel(Status.CANCELLED)
         return self._emit(ev.Cancelled("requested"))
 
     def expire(self, phase: str, limit: float) -> list[ev.JobEvent]:
@@ -151,13 +147,17 @@ class JobState:
         if self.done:
             return []
         error = JobTimeoutError(phase, limit, job_id=self.job_id, last_status=self.status)
-        self.done = True
         self.error = error
+        self._request_cancel(Status.FINISHED)
+        return self._emit(ev.Failed(error))
+
+    def _request_cancel(self, code: Status) -> None:
+        """Done for the caller now; unsettled until the server's answer to the cancel is known."""
+        self.done = True
         self.cancel_requested = True
         self.cancel_outcome = "requested"
         self.cancel_phase = self.phase
-        self._set_status(Status.FINISHED, success=False)
-        return self._emit(ev.Failed(error))
+        self._set_status(code, success=False)
 
     def resolve_cancel(self, outcome: str) -> list[ev.JobEvent]:
         """The client knows what became of the cancel without a server message (e.g. nothing to send)."""
