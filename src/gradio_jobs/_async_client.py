@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import uuid
 from typing import Any, Callable, Coroutine, Mapping, Sequence
 
 import httpx
 
 from ._async_job import AsyncJob, Deadline, EventListener
-from ._exceptions import GradioJobsError, UnsupportedServerError
+from ._exceptions import AuthenticationError, GradioJobsError, UnsupportedServerError
 from ._retry import RetryPolicy, SubmitRetry
+from ._spaces import resolve_space, space_id_of, stored_token
 from ._view_api import view_api
 from .protocol import events as ev
 from .protocol.api import App, Endpoint, build_app
 from .protocol.cancel import NO_TASK, CancelAction, plan_cancel
 from .protocol.job import JobState
-from .transport import HttpTransport, SessionStream
+from .transport import Heartbeat, HttpTransport, SessionStream
+from .transport.files import DEFAULT_DOWNLOAD_DIR
 
 __all__ = ["AsyncClient"]
 
@@ -36,11 +39,11 @@ def _outcome_of_dropping(job: AsyncJob) -> str:
 
 def normalize_src(src: str) -> str:
     if not isinstance(src, str) or not src.strip():
-        raise GradioJobsError(f"src must be the app's URL, got {src!r}")
+        raise GradioJobsError(f"src must be the app's URL or a Space id, got {src!r}")
     src = src.strip()
     if not src.startswith(("http://", "https://")):
-        raise UnsupportedServerError(
-            f"{src!r} is not an http(s) URL; Hugging Face Space ids are not supported yet"
+        raise GradioJobsError(
+            f"{src!r} is neither an http(s) URL nor a Hugging Face Space id like 'owner/name'"
         )
     return src if src.endswith("/") else src + "/"
 
@@ -58,28 +61,43 @@ class AsyncClient:
         src: str,
         hf_token: str | None = None,
         *,
+        token: str | None = None,
+        auth: tuple[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
+        download_files: str | os.PathLike[str] | bool = DEFAULT_DOWNLOAD_DIR,
+        max_download_size: int | None = None,
         verbose: bool = True,
-        ssl_verify: bool = True,
+        ssl_verify: bool | str = True,
         httpx_kwargs: Mapping[str, Any] | None = None,
+        space_timeout: float | None = 300.0,
         stream_timeout: float | None = 35.0,
         retry: RetryPolicy | None = None,
         submit_retry: SubmitRetry | None = None,
         close_timeout: float = 2.0,
     ) -> None:
-        self.src = normalize_src(src)
+        #: ``"owner/name"`` when ``src`` names a Hugging Face Space; its URL is found on connect.
+        self.space_id = space_id_of(src) if isinstance(src, str) else None
+        #: The app's URL (with a trailing ``/``); for a Space, known once connected.
+        self.src = "" if self.space_id else normalize_src(src)
+        if auth is not None and (
+            not isinstance(auth, (tuple, list)) or len(auth) != 2 or not all(isinstance(a, str) for a in auth)
+        ):
+            raise TypeError("auth must be a (username, password) tuple of strings")
+        self._auth = tuple(auth) if auth is not None else None
+        self._hf_token = hf_token or token
+        self._space_timeout = space_timeout
+        self._download_files = download_files
+        self._max_download_size = max_download_size
         self._retry_policy = retry
         self._submit_retry = submit_retry if submit_retry is not None else SubmitRetry()
         self._close_timeout = close_timeout
         #: Jobs whose server side is not over yet (pending, or cancelled and awaiting the verdict).
         self._jobs: set[AsyncJob] = set()
         self._cancel_tasks: set[asyncio.Task[Any]] = set()
-        all_headers = dict(headers or {})
-        if hf_token:
-            all_headers.setdefault("x-hf-authorization", f"Bearer {hf_token}")
         self.verbose = verbose
         self._stream_timeout = stream_timeout
-        self._transport_options = dict(headers=all_headers, verify=ssl_verify, httpx_kwargs=httpx_kwargs)
+        self._transport_options = dict(headers=dict(headers or {}), verify=ssl_verify, httpx_kwargs=httpx_kwargs)
+        self._heartbeat: Heartbeat | None = None
         self._transport: HttpTransport | None = None
         self._app: App | None = None
         self._connecting: asyncio.Future[App] | None = None
@@ -121,10 +139,28 @@ class AsyncClient:
         return self
 
     async def _load(self) -> App:
+        token = self._hf_token
+        if self.space_id is not None:
+            # A stored token is used for Spaces only: it never goes to an app the user named by URL.
+            token = token or stored_token()
+            self.src = await resolve_space(
+                self.space_id, token, timeout=self._space_timeout, verify=self._transport_options["verify"]
+            )
         if self._transport is None:
-            self._transport = HttpTransport(**self._transport_options)
+            options = dict(self._transport_options)
+            headers = dict(options.pop("headers"))
+            if token:
+                headers.setdefault("x-hf-authorization", f"Bearer {token}")
+            self._transport = HttpTransport(self.src, headers=headers, **options)
         transport = self._transport
-        config = await transport.get_json(self.src + "config", "Loading the app's config")
+        if self._auth is not None:
+            await transport.login(self.src + "login", *self._auth)
+        try:
+            config = await transport.get_json(self.src + "config", "Loading the app's config")
+        except AuthenticationError as exc:
+            if self._auth is None:
+                exc.args = (f"{exc.args[0]}; pass auth=(username, password) to log in",)
+            raise
         if not isinstance(config, dict):
             raise UnsupportedServerError(f"{self.src}config is not a Gradio config")
         app = build_app(self.src, config, None)
@@ -139,6 +175,9 @@ class AsyncClient:
         app = build_app(self.src, config, info if isinstance(info, dict) else None)
         if self.verbose:
             logger.info("Loaded as API: %s (gradio %s)", self.src, app.capabilities.version_string)
+        caps = app.capabilities
+        if caps.heartbeat_route and caps.connect_heartbeat:
+            self._heartbeat = Heartbeat(transport.stream_client, app.api_url + "heartbeat/", self.session_hash)
         return app
 
     # -- calling --------------------------------------------------------------------------
@@ -188,6 +227,8 @@ class AsyncClient:
     def reset_session(self) -> None:
         """Start a new session: later jobs no longer see the ``gr.State`` of earlier ones."""
         self.session_hash = str(uuid.uuid4())
+        if self._heartbeat is not None:
+            self._heartbeat.switch(self.session_hash)
 
     async def close(self) -> None:
         """Cancel the pending jobs on the server, stop the stream readers, close the connections.
@@ -217,6 +258,9 @@ class AsyncClient:
         streams, self._streams = list(self._streams.values()), {}
         for stream in streams:
             await stream.aclose()
+        if self._heartbeat is not None:
+            # The server runs the app's unload handlers when this connection closes.
+            await self._heartbeat.aclose()
         for task in list(self._background) + list(self._cancel_tasks):
             task.cancel()
         pending = list(self._background) + list(self._cancel_tasks)

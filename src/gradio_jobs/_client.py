@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping, Sequence
 
+import os
+
 from . import _loop
 from ._async_client import AsyncClient
 from ._async_job import Deadline
@@ -12,6 +14,7 @@ from ._retry import RetryPolicy, SubmitRetry
 from ._exceptions import GradioJobsError
 from .protocol.api import App
 from .protocol.job import JobState
+from .transport.files import DEFAULT_DOWNLOAD_DIR
 
 __all__ = ["Client"]
 
@@ -30,11 +33,15 @@ class Client:
         hf_token: str | None = None,
         max_workers: int = 40,
         verbose: bool = True,
+        auth: tuple[str, str] | None = None,
+        httpx_kwargs: Mapping[str, Any] | None = None,
         *,
         token: str | None = None,
         headers: Mapping[str, str] | None = None,
-        ssl_verify: bool = True,
-        httpx_kwargs: Mapping[str, Any] | None = None,
+        download_files: str | os.PathLike[str] | bool = DEFAULT_DOWNLOAD_DIR,
+        max_download_size: int | None = None,
+        ssl_verify: bool | str = True,
+        space_timeout: float | None = 300.0,
         stream_timeout: float | None = 35.0,
         retry: RetryPolicy | None = None,
         submit_retry: SubmitRetry | None = None,
@@ -46,10 +53,14 @@ class Client:
             _make_client(
                 src,
                 hf_token or token,
+                auth=auth,
                 headers=headers,
+                download_files=download_files,
+                max_download_size=max_download_size,
                 verbose=verbose,
                 ssl_verify=ssl_verify,
                 httpx_kwargs=httpx_kwargs,
+                space_timeout=space_timeout,
                 stream_timeout=stream_timeout,
                 retry=retry,
                 submit_retry=submit_retry,
@@ -130,7 +141,7 @@ class Client:
 
     def reset_session(self) -> None:
         """Start a new session: later calls no longer see the ``gr.State`` of earlier ones."""
-        self._async.reset_session()
+        _loop.run(_on_loop(self._async.reset_session))
 
     def close(self) -> None:
         """Cancel pending jobs on the server, stop the stream reader, close the connections.
@@ -153,6 +164,10 @@ class Client:
 
     def __repr__(self) -> str:
         return repr(self._async).replace("AsyncClient", "Client", 1)
+
+
+async def _on_loop(fn: Callable[..., Any], *args: Any) -> Any:
+    return fn(*args)
 
 
 async def _make_client(src: str, hf_token: str | None, **options: Any) -> AsyncClient:

@@ -28,6 +28,10 @@ __all__ = [
     "ProtocolError",
     "UnsupportedServerError",
     "JobTimeoutError",
+    "FileTooLargeError",
+    "SpaceError",
+    "SpaceNotFoundError",
+    "SpaceUnavailableError",
 ]
 
 
@@ -189,3 +193,39 @@ class JobTimeoutError(GradioJobsError, TimeoutError):
             if last_status.rank is not None:
                 text += f" (rank {last_status.rank} of {last_status.queue_size})"
         super().__init__(text)
+
+
+class FileTooLargeError(GradioJobsError, ValueError):
+    """A file to upload or download is larger than the limit (the app's ``max_file_size``,
+    or the client's ``max_download_size``)."""
+
+    def __init__(self, message: str, *, name: str | None = None, size: int | None = None, limit: int | None = None):
+        super().__init__(message)
+        self.name = name
+        self.size = size
+        self.limit = limit
+
+
+class SpaceError(GradioJobsError):
+    """A Hugging Face Space could not be turned into a running app."""
+
+    def __init__(self, message: str, *, space_id: str, stage: str | None = None):
+        super().__init__(message)
+        self.space_id = space_id
+        #: The Space's runtime stage when giving up (``"PAUSED"``, ``"BUILD_ERROR"``, ...).
+        self.stage = stage
+
+
+class SpaceNotFoundError(SpaceError, ValueError):
+    """The Hub knows no such Space, or it is private and no valid token was given."""
+
+
+class SpaceUnavailableError(SpaceError):
+    """The Space exists but cannot serve: paused, broken, or not up before the deadline.
+
+    ``timed_out`` is True when it was still starting (building, waking) when the time ran out.
+    """
+
+    def __init__(self, message: str, *, space_id: str, stage: str | None = None, timed_out: bool = False):
+        super().__init__(message, space_id=space_id, stage=stage)
+        self.timed_out = timed_out

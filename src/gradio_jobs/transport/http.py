@@ -11,10 +11,10 @@ from typing import Any, Mapping
 import httpx
 
 from .. import __version__
-from .._exceptions import QueueFullError, ServerError, ServerUnreachableError
-from ..protocol.responses import read_join, read_json, raise_for_status
+from .._exceptions import AuthenticationError, QueueFullError, ServerError, ServerUnreachableError
+from ..protocol.responses import detail_of, read_join, read_json, raise_for_status
 
-__all__ = ["HttpTransport"]
+__all__ = ["HttpTransport", "origin_of"]
 
 logger = logging.getLogger("gradio_jobs")
 
@@ -35,31 +35,79 @@ REQUEST_LIMITS = httpx.Limits(
 STREAM_LIMITS = httpx.Limits(max_connections=None, max_keepalive_connections=8, keepalive_expiry=2.0)
 
 
+def origin_of(url: httpx.URL | str) -> tuple[str, str, int | None]:
+    """(scheme, host, port): two URLs with the same origin belong to the same server."""
+    url = httpx.URL(url)
+    port = url.port or {"http": 80, "https": 443}.get(url.scheme)
+    return url.scheme, url.host.lower(), port
+
+
+# Headers that carry credentials: sent to the app's own origin only.
+_CREDENTIAL_HEADERS = ("authorization", "proxy-authorization", "cookie", "x-hf-authorization")
+
+
 class HttpTransport:
-    """The requests a client makes, each mapped to a precise error on failure."""
+    """The requests a client makes, each mapped to a precise error on failure.
+
+    ``app_url`` is the app's address: its credentials (the user's ``headers``, the Hugging
+    Face token, the login cookies, ``Authorization``) go to that origin only. Every request,
+    including each hop of a redirect, passes a hook that adds them for the app and strips
+    them for anyone else (a file URL on another host, a redirect away from the app).
+    """
 
     def __init__(
         self,
+        app_url: str,
         *,
         headers: Mapping[str, str] | None = None,
         verify: bool | str = True,
         timeout: httpx.Timeout | float | None = None,
         httpx_kwargs: Mapping[str, Any] | None = None,
     ) -> None:
-        base_headers = {"user-agent": f"gradio-jobs/{__version__}"}
-        base_headers.update(headers or {})
+        self.app_origin = origin_of(app_url)
+        self._app_headers = dict(headers or {})
         options: dict[str, Any] = {
-            "headers": base_headers,
+            "headers": {"user-agent": f"gradio-jobs/{__version__}"},
             "verify": verify,
             "timeout": DEFAULT_TIMEOUT if timeout is None else timeout,
             "limits": REQUEST_LIMITS,
             "follow_redirects": True,
         }
-        options.update(httpx_kwargs or {})
+        extra = dict(httpx_kwargs or {})
+        hooks = dict(extra.pop("event_hooks", None) or {})
+        options.update(extra)
+        # The scoping hook runs last, so nothing another hook adds can leak either.
+        hooks["request"] = [*hooks.get("request", []), self._scope_credentials]
+        options["event_hooks"] = hooks
         self.client = httpx.AsyncClient(**options)
         #: The event streams' own client, so a stream never waits behind (or blocks) requests.
         self.stream_client = httpx.AsyncClient(**{**options, "limits": STREAM_LIMITS})
         self._in_flight = asyncio.Semaphore(MAX_REQUESTS_IN_FLIGHT)
+
+    def is_app_url(self, url: httpx.URL | str) -> bool:
+        return origin_of(url) == self.app_origin
+
+    async def _scope_credentials(self, request: httpx.Request) -> None:
+        if self.is_app_url(request.url):
+            for name, value in self._app_headers.items():
+                request.headers[name] = value
+            return
+        for name in (*self._app_headers, *_CREDENTIAL_HEADERS):
+            if name in request.headers:
+                del request.headers[name]
+
+    async def login(self, url: str, username: str, password: str) -> None:
+        """Log in through the app's login route; its cookies then go with every request."""
+        response = await self._send("POST", url, "Logging in", data={"username": username, "password": password})
+        if response.status_code in (400, 401, 403):
+            raise AuthenticationError(
+                f"Could not log in to {url}: wrong username or password ({detail_of(response.content)})",
+                status_code=response.status_code,
+                body=response.text[:2000],
+            )
+        raise_for_status(response.status_code, response.content, "Logging in")
+        # The event streams and downloads need the session cookies too.
+        self.stream_client.cookies = self.client.cookies
 
     async def aclose(self) -> None:
         await self.client.aclose()

@@ -1,0 +1,73 @@
+"""The session's heartbeat connection (protocol.md §4.3).
+
+While ``GET heartbeat/<session_hash>`` is open the server counts the session as alive; when
+it closes, the server runs the app's ``unload`` handlers and lets the session's state go.
+So it is held open for the client's whole life, reopened after a drop, and closed with
+the client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import httpx
+
+__all__ = ["Heartbeat"]
+
+logger = logging.getLogger("gradio_jobs")
+
+# The server says ALIVE every 15 s: a minute of silence means the connection is dead.
+_TIMEOUT = httpx.Timeout(10.0, read=60.0)
+_FIRST_DELAY = 1.0
+_MAX_DELAY = 60.0
+# A connection that stayed up this long was healthy: the next drop starts the backoff afresh.
+_HEALTHY_AFTER = 30.0
+
+
+class Heartbeat:
+    """Holds ``<base_url><session_hash>`` open, reconnecting with backoff, until closed."""
+
+    def __init__(self, http: httpx.AsyncClient, base_url: str, session_hash: str) -> None:
+        self._http = http
+        self._base_url = base_url
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._task = self._start(session_hash)
+
+    def _start(self, session_hash: str) -> asyncio.Task[None]:
+        task = asyncio.get_running_loop().create_task(self._hold(session_hash))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    def switch(self, session_hash: str) -> None:
+        """The client moved to a new session: the old one ends, the new one is held."""
+        self._task.cancel()
+        self._task = self._start(session_hash)
+
+    async def aclose(self) -> None:
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _hold(self, session_hash: str) -> None:
+        loop = asyncio.get_running_loop()
+        url = self._base_url + session_hash
+        delay = _FIRST_DELAY
+        while True:
+            opened = loop.time()
+            try:
+                async with self._http.stream("GET", url, timeout=_TIMEOUT) as response:
+                    if 400 <= response.status_code < 500 and response.status_code != 429:
+                        logger.info("heartbeat: the server refused %s (%d); not holding it", url, response.status_code)
+                        return
+                    if response.status_code < 300:
+                        async for _ in response.aiter_raw():
+                            pass
+            except httpx.HTTPError as exc:
+                logger.debug("heartbeat for session %s dropped: %r", session_hash, exc)
+            if loop.time() - opened > _HEALTHY_AFTER:
+                delay = _FIRST_DELAY
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, _MAX_DELAY)
