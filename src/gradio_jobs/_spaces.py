@@ -23,3 +23,13 @@ def space_id_of(src: str) -> str | None:
     if src.startswith(("http://", "https://")):
         return None
     return src if _SPACE_ID.match(src) else None
+
+
+def stored_token() -> str | None:
+    """The token ``huggingface_hub`` has stored (``HF_TOKEN``, ``huggingface-cli login``), if any."""
+    raise NotImplementedError  # being written
+
+
+async def resolve_space(space_id: str, token: str | None, *, timeout: float | None, verify: bool | str = True) -> str:
+    """The running app's URL (ending in ``/``) of the Space ``space_id``."""
+    raise NotImplementedError  # being written
