@@ -17,6 +17,7 @@ from ._exceptions import (
     EndpointNotFoundError,
     FileTooLargeError,
     GradioJobsError,
+    InputFileError,
     JobTimeoutError,
     ProtocolError,
     QueueError,
@@ -33,12 +34,14 @@ from ._exceptions import (
 from ._job import Job
 from ._retry import RetryPolicy, SubmitRetry
 from .protocol import events
+from .protocol.files import handle_file
 from .protocol.status import LogMessage, ProgressUnit, Status, StatusUpdate
 
 __all__ = [
     "__version__",
     "Client",
     "AsyncClient",
+    "handle_file",
     "Job",
     "AsyncJob",
     "Deadline",
@@ -57,6 +60,7 @@ __all__ = [
     "ConnectionLostError",
     "EndpointNotFoundError",
     "FileTooLargeError",
+    "InputFileError",
     "ProtocolError",
     "QueueError",
     "QueueFullError",

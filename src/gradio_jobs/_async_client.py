@@ -16,15 +16,20 @@ from ._retry import RetryPolicy, SubmitRetry
 from ._spaces import resolve_space, space_id_of, stored_token
 from ._view_api import view_api
 from .protocol import events as ev
+from .protocol import files
 from .protocol.api import App, Endpoint, build_app
 from .protocol.cancel import NO_TASK, CancelAction, plan_cancel
 from .protocol.job import JobState
 from .transport import Heartbeat, HttpTransport, SessionStream
-from .transport.files import DEFAULT_DOWNLOAD_DIR
+from .transport.files import DEFAULT_DOWNLOAD_DIR, download_file, gather_limited, upload_file
 
 __all__ = ["AsyncClient"]
 
 logger = logging.getLogger("gradio_jobs")
+
+# Files of one job moving at once (each transfer holds a connection).
+MAX_UPLOADS = 4
+MAX_DOWNLOADS = 4
 
 
 def _outcome_of_dropping(job: AsyncJob) -> str:
@@ -288,7 +293,9 @@ class AsyncClient:
         if self._closing:
             raise GradioJobsError("the client is closed")
         endpoint = self.app.endpoint(api_name=api_name, fn_index=fn_index)
-        return endpoint, endpoint.bind(args, kwargs)
+        data = endpoint.bind(args, kwargs)
+        files.local_files(data)  # a missing input file fails here, before anything is sent
+        return endpoint, data
 
     def _start(
         self,
@@ -338,6 +345,56 @@ class AsyncClient:
                 attempt += 1
                 logger.info("joining the queue failed (%s); try %d in %.2f s", exc, attempt + 1, delay)
                 await asyncio.sleep(delay)
+
+    # -- files ------------------------------------------------------------------------------
+
+    async def _upload_inputs(self, data: list[Any], progress: Callable[[str, int, int], None]) -> list[Any]:
+        """``data`` with its file inputs uploaded and replaced by what the server expects."""
+        if not files.find_files(data, files.is_file_input):
+            return data
+        assert self._transport is not None
+        transport, caps = self._transport, self.app.capabilities
+        local = files.local_files(data)
+        url = self.app.api_url + "upload"
+
+        def upload(file: files.LocalFile) -> Coroutine[Any, Any, str]:
+            return upload_file(
+                transport, url, file.path, file.name, max_size=caps.max_file_size,
+                progress=lambda sent, total: progress(file.name, sent, total),
+            )
+
+        server_paths = await gather_limited(MAX_UPLOADS, [upload(f) for f in local])
+        return files.prepare_inputs(data, {f.path: p for f, p in zip(local, server_paths)}, caps)
+
+    def _is_output_file(self, value: Any) -> bool:
+        return files.is_file_output(value, self.app.capabilities)
+
+    def _has_output_files(self, value: Any) -> bool:
+        return self._download_files is not False and bool(files.find_files(value, self._is_output_file))
+
+    async def _download_outputs(self, value: Any) -> Any:
+        """``value`` with each file in it downloaded and replaced by its local path."""
+        assert self._transport is not None
+        transport, api_url = self._transport, self.app.api_url
+        folder = DEFAULT_DOWNLOAD_DIR if self._download_files is True else self._download_files
+        assert folder is not False
+        wanted: dict[str, str] = {}
+        for file in files.find_files(value, self._is_output_file):
+            url = files.download_url(file, api_url)
+            if url is not None:
+                wanted.setdefault(url, files.download_name(file))
+        urls = list(wanted)
+        local = await gather_limited(
+            MAX_DOWNLOADS,
+            [download_file(transport, u, folder, wanted[u], max_size=self._max_download_size) for u in urls],
+        )
+        saved = dict(zip(urls, local))
+
+        def replace(file: Any) -> Any:
+            url = files.download_url(file, api_url)
+            return saved.get(url, file) if url is not None else file
+
+        return files.map_files(value, self._is_output_file, replace)
 
     def _stream_register(self, job_id: str, job: AsyncJob, session_hash: str) -> None:
         stream = self._streams.get(session_hash)

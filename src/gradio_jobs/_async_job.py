@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from concurrent.futures import CancelledError
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Generator, Sequence
 
-from ._exceptions import ProtocolError
+from ._exceptions import GradioJobsError, ProtocolError
 from .protocol import events as ev
 from .protocol import messages as m
 from .protocol.api import Endpoint
 from .protocol.cancel import CancelAction
-from .protocol.job import JobState
+from .protocol.job import JobState, PendingOutput
 from .protocol.status import StatusUpdate
 
 if TYPE_CHECKING:
@@ -79,6 +80,8 @@ class AsyncJob:
         self._session_hash = client.session_hash
         self._cancel_lock: asyncio.Lock | None = None
         self._lost_attempts = 0
+        #: Set while an output's files download: what the stream says meanwhile waits here.
+        self._backlog: deque[Callable[[], None]] | None = None
         self._apply(state.submitted())
         if deadline is not None:
             if deadline.total is not None:
@@ -249,6 +252,11 @@ class AsyncJob:
 
     async def _submit(self) -> None:
         try:
+            if self._state.attempt == 1:
+                self._data = await self._client._upload_inputs(self._data, self._upload_progress)
+                if self._state.cancelling:
+                    self._apply(self._state.resolve_cancel(ev.OUTCOME_NEVER_SENT))
+                    return
             job_id = await self._client._join(self._endpoint, self._data, self._session_hash)
         except asyncio.CancelledError:
             self._apply(self._state.lost("the client was closed while the job was joining"))
@@ -267,6 +275,29 @@ class AsyncJob:
             # Cancelled (or expired) while joining: now that it has an id, stop it.
             self._client._drive_cancel(self)
 
+    def _upload_progress(self, name: str, sent: int, total: int) -> None:
+        self._apply(self._state.uploading(name, sent, total))
+
+    async def _finish_output(self, pending: PendingOutput) -> None:
+        """Download the files of an output, then deliver it and what arrived meanwhile."""
+        try:
+            value = await self._client._download_outputs(pending.value)
+        except asyncio.CancelledError:
+            self._apply(self._state.fail(GradioJobsError("the client was closed while the job's files were downloading")))
+            raise
+        except Exception as exc:
+            logger.warning("job %s: could not download its output files: %s", self.job_id, exc)
+            self._apply(self._state.fail(exc))
+        else:
+            self._apply(self._state.commit(pending, value))
+        finally:
+            backlog, self._backlog = self._backlog or deque(), None
+            while backlog:
+                if self._backlog is not None:  # the next output has files too: wait for it
+                    self._backlog.extend(backlog)
+                    break
+                backlog.popleft()()
+
     # JobSink, called by the session's stream reader.
 
     @property
@@ -274,8 +305,20 @@ class AsyncJob:
         return self._state.settled
 
     def deliver(self, message: m.Message) -> None:
+        if self._backlog is not None:
+            self._backlog.append(lambda: self.deliver(message))
+            return
         was_started = self._state.started
-        self._apply(self._state.feed(message))
+        taken = self._state.take(message)
+        if isinstance(taken, PendingOutput):
+            if self._client._has_output_files(taken.value):
+                # Later messages wait, so every consumer sees the outputs in order.
+                self._backlog = deque()
+                self._client._spawn(self._finish_output(taken))
+            else:
+                self._apply(self._state.commit(taken, taken.value))
+        else:
+            self._apply(taken)
         if self._state.cancelling:
             if self._state.started and not was_started:
                 # It started before the cancel could take it off the queue: stop it now.
@@ -290,9 +333,13 @@ class AsyncJob:
             self._client._siblings_killed(self)
 
     def lose(self, reason: str) -> None:
+        if self._backlog is not None:
+            self._backlog.append(lambda: self.lose(reason))
+            return
         policy = self._client._retry_policy
         if (
             not self._state.done
+            and not self._state.finishing
             and policy is not None
             and policy.allows(self._endpoint, self._lost_attempts)
         ):
@@ -304,6 +351,9 @@ class AsyncJob:
         self._apply(self._state.lost(reason))
 
     def reject(self, error: ProtocolError) -> None:
+        if self._backlog is not None:
+            self._backlog.append(lambda: self.reject(error))
+            return
         self._apply(self._state.fail(error))
 
     def __repr__(self) -> str:

@@ -29,6 +29,7 @@ __all__ = [
     "UnsupportedServerError",
     "JobTimeoutError",
     "FileTooLargeError",
+    "InputFileError",
     "SpaceError",
     "SpaceNotFoundError",
     "SpaceUnavailableError",
@@ -204,6 +205,10 @@ class FileTooLargeError(GradioJobsError, ValueError):
         self.name = name
         self.size = size
         self.limit = limit
+
+
+class InputFileError(GradioJobsError, FileNotFoundError):
+    """A file given as an input does not exist or cannot be read."""
 
 
 class SpaceError(GradioJobsError):

@@ -1,17 +1,50 @@
 """From a Hugging Face Space id to the URL of its running app (protocol.md §1.1).
 
 Resolution goes through ``huggingface_hub`` (so ``HF_ENDPOINT`` and the stored token work
-as users expect). To be written: see the brief in the commit that adds it.
+as users expect), imported only when a Space is named. The Hub has no push API for a
+Space's runtime: a Space that is building or waking up is polled until it runs.
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
+import logging
+import os
 import re
+import time
+from typing import Any, Callable
+
+import httpx
+
+from ._exceptions import SpaceError, SpaceNotFoundError, SpaceUnavailableError
 
 __all__ = ["space_id_of", "stored_token", "resolve_space"]
 
+logger = logging.getLogger("gradio_jobs")
+
 _SPACE_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 _SPACE_PAGE = re.compile(r"^https?://(?:www\.)?huggingface\.co/spaces/([\w.-]+/[\w.-]+?)/?$")
+
+DEFAULT_ENDPOINT = "https://huggingface.co"
+#: A Hub call that takes longer than this is given up (huggingface_hub sets no timeout).
+HUB_CALL_TIMEOUT = 20.0
+WAKE_TIMEOUT = 5.0
+FIRST_POLL_DELAY = 0.5
+MAX_POLL_DELAY = 5.0
+
+READY_STAGES = frozenset({"RUNNING", "RUNNING_BUILDING", "RUNNING_APP_STARTING"})
+WAIT_STAGES = frozenset({"BUILDING", "APP_STARTING"})
+WAKE_STAGES = frozenset({"SLEEPING", "STOPPED"})
+#: Stages no amount of waiting fixes, with what they mean for the user.
+FAILED_STAGES = {
+    "PAUSED": "it was paused by its owner, and only the owner can restart it",
+    "NO_APP_FILE": "it has no app file to run (app.py, or the file its README names)",
+    "CONFIG_ERROR": "its configuration (the YAML header of its README) is invalid; the owner must fix it",
+    "BUILD_ERROR": "its build failed; the build logs are on its page",
+    "RUNTIME_ERROR": "its app failed at start-up or crashed; the logs are on its page",
+    "DELETING": "it is being deleted",
+}
 
 
 def space_id_of(src: str) -> str | None:
@@ -27,9 +60,182 @@ def space_id_of(src: str) -> str | None:
 
 def stored_token() -> str | None:
     """The token ``huggingface_hub`` has stored (``HF_TOKEN``, ``huggingface-cli login``), if any."""
-    raise NotImplementedError  # being written
+    try:
+        import huggingface_hub
+    except Exception:  # noqa: BLE001 - missing or broken: there is simply no stored token
+        return None
+    try:
+        get_token = getattr(huggingface_hub, "get_token", None)
+        if get_token is None:  # releases before get_token was exported
+            get_token = huggingface_hub.HfFolder.get_token
+        return get_token() or None
+    except Exception:  # noqa: BLE001
+        logger.debug("huggingface_hub could not read its stored token", exc_info=True)
+        return None
+
+
+def stage_action(stage: str) -> str:
+    """What to do about a runtime stage: ``"ready"``, ``"wait"``, ``"wake"``, ``"fail"``
+    or ``"unknown"`` (a stage this client does not know: it tries the app anyway)."""
+    if stage in READY_STAGES:
+        return "ready"
+    if stage in WAIT_STAGES:
+        return "wait"
+    if stage in WAKE_STAGES:
+        return "wake"
+    if stage in FAILED_STAGES:
+        return "fail"
+    return "unknown"
+
+
+def next_delay(delay: float) -> float:
+    """The pause before the poll after one that followed a pause of ``delay`` seconds."""
+    return min(delay * 1.5, MAX_POLL_DELAY)
+
+
+def unavailable_error(space_id: str, stage: str, page: str) -> SpaceUnavailableError:
+    reason = FAILED_STAGES.get(stage, "it cannot serve requests")
+    return SpaceUnavailableError(
+        f"Space {space_id} is {stage}: {reason} ({page})", space_id=space_id, stage=stage
+    )
+
+
+def timeout_error(space_id: str, stage: str, timeout: float) -> SpaceUnavailableError:
+    return SpaceUnavailableError(
+        f"Space {space_id} was still {stage} after {timeout:g} s; pass a larger space_timeout= "
+        "(or None to wait as long as it takes)",
+        space_id=space_id,
+        stage=stage,
+        timed_out=True,
+    )
+
+
+def app_url(info: Any, space_id: str) -> str:
+    """The app's URL (ending in ``/``) from a ``SpaceInfo``, whatever its release exposes."""
+    host = getattr(info, "host", None)
+    if not host:
+        subdomain = getattr(info, "subdomain", None)
+        if not subdomain:  # the Hub's own rule for a Space's subdomain
+            subdomain = re.sub(r"[/_.]", "-", space_id).lower()
+        host = f"https://{subdomain}.hf.space"
+    return host.rstrip("/") + "/"
+
+
+def stage_name(stage: Any) -> str:
+    """Some releases give a ``SpaceStage`` enum, others the raw string."""
+    return str(getattr(stage, "value", stage))
 
 
 async def resolve_space(space_id: str, token: str | None, *, timeout: float | None, verify: bool | str = True) -> str:
     """The running app's URL (ending in ``/``) of the Space ``space_id``."""
-    raise NotImplementedError  # being written
+    hub = _Hub(space_id, token)
+    url = app_url(await hub.space_info(), space_id)
+    deadline = None if timeout is None else time.monotonic() + timeout
+    delay = FIRST_POLL_DELAY
+    last: str | None = None
+    while True:
+        stage = await hub.stage()
+        action = stage_action(stage)
+        if action == "ready":
+            return url
+        if action == "fail":
+            raise unavailable_error(space_id, stage, hub.page)
+        if action == "unknown":
+            logger.debug("Space %s is in stage %s, unknown to this client; trying its app", space_id, stage)
+            return url
+        if stage != last:
+            if action == "wake":
+                logger.info("Space %s is %s; waking it up…", space_id, stage)
+                await _wake(url, token, verify)
+            else:
+                logger.info("Space %s is %s; waiting…", space_id, stage)
+            last = stage
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise timeout_error(space_id, stage, timeout)
+            await asyncio.sleep(min(delay, left))
+        else:
+            await asyncio.sleep(delay)
+        delay = next_delay(delay)
+
+
+async def _wake(url: str, token: str | None, verify: bool | str) -> None:
+    # The Hub starts a sleeping Space when its host is requested; the answer does not matter.
+    headers = {"x-hf-authorization": f"Bearer {token}"} if token else {}
+    try:
+        async with httpx.AsyncClient(verify=verify, timeout=WAKE_TIMEOUT) as client:
+            await client.get(url, headers=headers)
+    except Exception:  # noqa: BLE001 - polling the runtime tells whether it woke up
+        logger.debug("waking %s failed", url, exc_info=True)
+
+
+class _Hub:
+    """huggingface_hub's sync calls, run in a thread, their errors turned into ours."""
+
+    def __init__(self, space_id: str, token: str | None):
+        self.space_id = space_id
+        self.token = token
+        # huggingface_hub reads HF_ENDPOINT once, at import; this reads it for each Space.
+        self.endpoint = (os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT).rstrip("/")
+        self.page = f"{self.endpoint}/spaces/{space_id}"
+        try:
+            from huggingface_hub import HfApi
+        except Exception as exc:  # noqa: BLE001
+            raise SpaceError(
+                f"resolving the Space id {space_id!r} needs huggingface_hub, which could not be imported "
+                f"({exc}); install it, or pass the app's URL instead",
+                space_id=space_id,
+            ) from exc
+        self.api = HfApi(endpoint=self.endpoint, token=token)
+        # token=False: send exactly the token given (the caller already looked up the stored one).
+        self.auth: str | bool = token or False
+
+    async def space_info(self) -> Any:
+        return await self.call("space_info", self.api.space_info, self.space_id, token=self.auth, timeout=HUB_CALL_TIMEOUT)
+
+    async def stage(self) -> str:
+        runtime = await self.call("get_space_runtime", self.api.get_space_runtime, self.space_id, token=self.auth)
+        return stage_name(runtime.stage)
+
+    async def call(self, what: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        loop = asyncio.get_running_loop()
+        try:
+            return await asyncio.wait_for(
+                loop.run_in_executor(None, functools.partial(fn, *args, **kwargs)), HUB_CALL_TIMEOUT
+            )
+        except asyncio.TimeoutError as exc:
+            raise SpaceError(
+                f"the Hugging Face Hub ({self.endpoint}) did not answer {what} for Space {self.space_id} "
+                f"within {HUB_CALL_TIMEOUT:g} s",
+                space_id=self.space_id,
+            ) from exc
+        except Exception as exc:  # noqa: BLE001 - no requests/httpx/huggingface_hub error leaks out
+            raise self._translate(what, exc) from exc
+
+    def _translate(self, what: str, exc: Exception) -> SpaceError:
+        from huggingface_hub.utils import HfHubHTTPError, HFValidationError, RepositoryNotFoundError
+
+        sid = self.space_id
+        if isinstance(exc, HFValidationError):
+            return SpaceNotFoundError(f"{sid!r} is not a valid Space id: {exc}", space_id=sid)
+        status = getattr(getattr(exc, "response", None), "status_code", None)
+        if isinstance(exc, RepositoryNotFoundError) or status in (401, 403, 404):
+            if not self.token:
+                hint = "if it is private, pass hf_token= with a token that can read it"
+            elif status == 401 and not isinstance(exc, RepositoryNotFoundError):
+                hint = "the Hub refused the token given (invalid or expired)"
+            else:
+                hint = "or it is private and the token given cannot read it"
+            return SpaceNotFoundError(f"Space {sid} was not found on {self.endpoint}: {hint}", space_id=sid)
+        if isinstance(exc, HfHubHTTPError):
+            return SpaceError(
+                f"the Hugging Face Hub ({self.endpoint}) answered {what} for Space {sid} with an error "
+                f"(HTTP {status}): {exc}",
+                space_id=sid,
+            )
+        return SpaceError(
+            f"could not reach the Hugging Face Hub at {self.endpoint} to resolve Space {sid}: "
+            f"{type(exc).__name__}: {exc}",
+            space_id=sid,
+        )

@@ -16,6 +16,7 @@ from .status import LogMessage, ProgressUnit
 __all__ = [
     "JobEvent",
     "Submitted",
+    "Uploading",
     "Joined",
     "Queued",
     "Started",
@@ -48,6 +49,15 @@ class Submitted(_Event):
     """The client sent the job to the server."""
 
     endpoint: str
+
+
+@dataclass(frozen=True)
+class Uploading(_Event):
+    """Progress of uploading one input file, before the job joins the queue."""
+
+    name: str
+    sent: int
+    total: int
 
 
 @dataclass(frozen=True)
@@ -125,7 +135,7 @@ class Resubmitted(_Event):
 
 
 JobEvent = Union[
-    Submitted, Joined, Queued, Started, ProgressReported, Logged, OutputProduced, Completed, Failed, Cancelled,
+    Submitted, Uploading, Joined, Queued, Started, ProgressReported, Logged, OutputProduced, Completed, Failed, Cancelled,
     CancelResolved, Resubmitted,
 ]
 

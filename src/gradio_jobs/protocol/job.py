@@ -11,6 +11,7 @@ import ast
 import copy
 import logging
 from collections import deque
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -28,9 +29,9 @@ from .api import Endpoint
 from .cancel import CancelAction, Phase
 from .capabilities import Capabilities
 from .diff import DiffError, apply_diff
-from .status import Status, StatusUpdate
+from .status import ProgressUnit, Status, StatusUpdate
 
-__all__ = ["JobState", "app_error_from"]
+__all__ = ["JobState", "PendingOutput", "app_error_from"]
 
 logger = logging.getLogger("gradio_jobs")
 
@@ -57,6 +58,17 @@ def app_error_from(error: dict[str, Any], caps: Capabilities, job_id: str | None
         visible=bool(error.get("visible", True)),
         job_id=job_id,
     )
+
+
+@dataclass(frozen=True)
+class PendingOutput:
+    """An output :meth:`JobState.take` hands back undelivered, for the caller to finish
+    (download its files) and then :meth:`JobState.commit`."""
+
+    #: True for the final result (``process_completed``), False for a generator's yield.
+    final: bool
+    value: Any
+    attempt: int
 
 
 class JobState:
@@ -96,6 +108,8 @@ class JobState:
         self.last_cancel_killed = False
         #: The phase the job was in when it was cancelled (or timed out).
         self.cancel_phase: Phase | None = None
+        #: The server has completed the job; its result is being finished (files downloaded).
+        self.finishing = False
 
     @property
     def phase(self) -> Phase:
@@ -112,6 +126,16 @@ class JobState:
 
     def submitted(self) -> list[ev.JobEvent]:
         return self._emit(ev.Submitted(self.endpoint.label))
+
+    def uploading(self, name: str, sent: int, total: int) -> list[ev.JobEvent]:
+        """An input file is on its way to the server (``sent`` of ``total`` bytes)."""
+        if self.done:
+            return []
+        unit = ProgressUnit(
+            index=sent, length=total, unit="bytes", progress=sent / total if total else 1.0, desc=f"uploading {name}"
+        )
+        self._set_status(Status.SENDING_DATA, progress_data=[unit])
+        return self._emit(ev.Uploading(name, sent, total))
 
     def joined(self, job_id: str) -> list[ev.JobEvent]:
         self.job_id = job_id
@@ -132,11 +156,13 @@ class JobState:
 
     def lost(self, reason: str) -> list[ev.JobEvent]:
         """The connection carrying this job ended before the job did."""
+        if self.finishing:
+            return []  # the server's part is over: only its files are still coming
         return self.fail(ConnectionLostError(reason, job_id=self.job_id, last_status=self.status))
 
     def cancel(self) -> list[ev.JobEvent]:
         """The caller cancels: done for the caller now, settled once the server has answered."""
-        if self.done:
+        if self.done or self.finishing:
             return []
         self.cancelled = True
         self._request_cancel(Status.CANCELLED)
@@ -144,7 +170,7 @@ class JobState:
 
     def expire(self, phase: str, limit: float) -> list[ev.JobEvent]:
         """A deadline ran out: the job fails with :class:`JobTimeoutError` and is cancelled."""
-        if self.done:
+        if self.done or self.finishing:
             return []
         error = JobTimeoutError(phase, limit, job_id=self.job_id, last_status=self.status)
         self.error = error
@@ -187,9 +213,25 @@ class JobState:
 
     def feed(self, msg: m.Message) -> list[ev.JobEvent]:
         """Apply one message routed to this job; returns the events it produced."""
+        taken = self.take(msg)
+        if isinstance(taken, PendingOutput):
+            return self.commit(taken, taken.value)
+        return taken
+
+    def commit(self, pending: PendingOutput, value: Any) -> list[ev.JobEvent]:
+        """Deliver an output :meth:`take` handed back, as ``value`` (its finished form)."""
+        if pending.attempt != self.attempt or self.done:
+            return []  # the job ended (or was resubmitted) meanwhile
+        if pending.final:
+            return self._complete(value)
+        self.outputs.append(value)
+        return self._emit(ev.OutputProduced(len(self.outputs) - 1, value))
+
+    def take(self, msg: m.Message) -> list[ev.JobEvent] | PendingOutput:
+        """Like :meth:`feed`, except that an output comes back as a :class:`PendingOutput`."""
         if self.cancelling:
             return self._feed_cancelling(msg)
-        if self.done:
+        if self.done or self.finishing:
             return []
         if isinstance(msg, m.Estimation):
             self._set_status(Status.IN_QUEUE, rank=msg.rank, queue_size=msg.queue_size, eta=msg.rank_eta)
@@ -251,7 +293,7 @@ class JobState:
             return self._resolve(ev.OUTCOME_CONNECTION_LOST)
         return []
 
-    def _generating(self, msg: m.Generating) -> list[ev.JobEvent]:
+    def _generating(self, msg: m.Generating) -> list[ev.JobEvent] | PendingOutput:
         self._set_status(Status.ITERATING, success=msg.success)
         semantics = self.capabilities.diff_semantics
         if self._full is None or semantics is None:
@@ -291,10 +333,9 @@ class JobState:
         # apply_diff shares unchanged parts with the previous value: the caller gets its own copy,
         # so mutating an output can never corrupt the base of the next diff.
         value = self.endpoint.user_outputs(copy.deepcopy(full) if semantics is not None else full)
-        self.outputs.append(value)
-        return self._emit(ev.OutputProduced(len(self.outputs) - 1, value))
+        return PendingOutput(final=False, value=value, attempt=self.attempt)
 
-    def _completed(self, msg: m.Completed) -> list[ev.JobEvent]:
+    def _completed(self, msg: m.Completed) -> list[ev.JobEvent] | PendingOutput:
         if msg.cancelled:
             # Nobody here asked: another client of this session (or the app) cancelled it.
             self.done = self.settled = True
@@ -306,8 +347,11 @@ class JobState:
             return self.fail(app_error_from(msg.error, self.capabilities, self.job_id))
         if msg.data is None:
             return self.fail(ProtocolError("the job completed without data", payload=msg))
+        self.finishing = True
+        return PendingOutput(final=True, value=self.endpoint.user_outputs(msg.data), attempt=self.attempt)
+
+    def _complete(self, value: Any) -> list[ev.JobEvent]:
         produced: list[ev.JobEvent] = []
-        value = self.endpoint.user_outputs(msg.data)
         if not self.outputs or self._last_yield_dropped or self._replay_skip:
             self.outputs.append(value)
             produced += self._emit(ev.OutputProduced(len(self.outputs) - 1, value))

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import logging
 from datetime import datetime, timezone
-from typing import Any, Mapping
+from typing import Any, AsyncIterator, Iterator, Mapping
 
 import httpx
 
@@ -32,6 +33,8 @@ MAX_REQUESTS_IN_FLIGHT = 8
 REQUEST_LIMITS = httpx.Limits(
     max_connections=MAX_REQUESTS_IN_FLIGHT, max_keepalive_connections=MAX_REQUESTS_IN_FLIGHT, keepalive_expiry=2.0
 )
+# Downloads at once per client; more wait their turn.
+MAX_TRANSFERS = 8
 STREAM_LIMITS = httpx.Limits(max_connections=None, max_keepalive_connections=8, keepalive_expiry=2.0)
 
 
@@ -83,6 +86,7 @@ class HttpTransport:
         #: The event streams' own client, so a stream never waits behind (or blocks) requests.
         self.stream_client = httpx.AsyncClient(**{**options, "limits": STREAM_LIMITS})
         self._in_flight = asyncio.Semaphore(MAX_REQUESTS_IN_FLIGHT)
+        self._transfers = asyncio.Semaphore(MAX_TRANSFERS)
 
     def is_app_url(self, url: httpx.URL | str) -> bool:
         return origin_of(url) == self.app_origin
@@ -98,7 +102,7 @@ class HttpTransport:
 
     async def login(self, url: str, username: str, password: str) -> None:
         """Log in through the app's login route; its cookies then go with every request."""
-        response = await self._send("POST", url, "Logging in", data={"username": username, "password": password})
+        response = await self.send("POST", url, "Logging in", data={"username": username, "password": password})
         if response.status_code in (400, 401, 403):
             raise AuthenticationError(
                 f"Could not log in to {url}: wrong username or password ({detail_of(response.content)})",
@@ -113,39 +117,54 @@ class HttpTransport:
         await self.client.aclose()
         await self.stream_client.aclose()
 
-    async def _send(self, method: str, url: str, what: str, **kwargs: Any) -> httpx.Response:
-        try:
+    async def send(self, method: str, url: str, what: str, **kwargs: Any) -> httpx.Response:
+        """One request, read whole; transport failures become :class:`ServerUnreachableError`."""
+        with _unreachable(url, what):
             async with self._in_flight:
                 return await self.client.request(method, url, **kwargs)
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            # The request never went out: safe to send again.
-            raise ServerUnreachableError(
-                f"{what}: cannot connect to {url} ({type(exc).__name__}: {exc})", request_sent=False
-            ) from exc
-        except httpx.TimeoutException as exc:
-            raise ServerUnreachableError(f"{what}: the server did not answer in time ({url})") from exc
-        except httpx.TransportError as exc:
-            raise ServerUnreachableError(f"{what}: cannot reach {url} ({type(exc).__name__}: {exc})") from exc
+
+    @contextlib.asynccontextmanager
+    async def stream(self, method: str, url: str, what: str, **kwargs: Any) -> AsyncIterator[httpx.Response]:
+        """A streamed response (a download), on the streams' own connections."""
+        async with self._transfers:
+            with _unreachable(url, what):
+                async with self.stream_client.stream(method, url, **kwargs) as response:
+                    yield response
 
     async def get_json(self, url: str, what: str, params: Mapping[str, Any] | None = None) -> Any:
-        response = await self._send("GET", url, what, params=params)
+        response = await self.send("GET", url, what, params=params)
         return read_json(response.status_code, response.content, what)
 
     async def post_json(self, url: str, body: Any, what: str) -> Any:
-        response = await self._send("POST", url, what, json=body)
+        response = await self.send("POST", url, what, json=body)
         return read_json(response.status_code, response.content, what)
 
     async def post_ok(self, url: str, body: Any, what: str) -> None:
-        response = await self._send("POST", url, what, json=body)
+        response = await self.send("POST", url, what, json=body)
         raise_for_status(response.status_code, response.content, what)
 
     async def join(self, url: str, body: Mapping[str, Any]) -> str:
-        response = await self._send("POST", url, "Joining the queue", json=body)
+        response = await self.send("POST", url, "Joining the queue", json=body)
         try:
             return read_join(response.status_code, response.content)
         except (ServerError, QueueFullError) as exc:
             exc.retry_after = _retry_after(response.headers.get("retry-after"))
             raise
+
+
+@contextlib.contextmanager
+def _unreachable(url: str, what: str) -> Iterator[None]:
+    try:
+        yield
+    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+        # The request never went out: safe to send again.
+        raise ServerUnreachableError(
+            f"{what}: cannot connect to {url} ({type(exc).__name__}: {exc})", request_sent=False
+        ) from exc
+    except httpx.TimeoutException as exc:
+        raise ServerUnreachableError(f"{what}: the server did not answer in time ({url})") from exc
+    except httpx.TransportError as exc:
+        raise ServerUnreachableError(f"{what}: cannot reach {url} ({type(exc).__name__}: {exc})") from exc
 
 
 def _retry_after(value: str | None) -> float | None:

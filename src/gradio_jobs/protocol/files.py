@@ -1,0 +1,256 @@
+"""File values in a job's data: marking inputs, finding files, naming downloads. No I/O.
+
+A file travels as a FileData dict (protocol.md §5.2). Inputs are marked by the caller with
+:func:`handle_file` (or passed as a :class:`pathlib.Path`); local ones are uploaded and
+replaced by the server's copy before the job is sent. Outputs are found by walking the
+value, so files nested in lists and dicts (galleries, chat messages) are handled too.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import PurePath
+from typing import Any, Callable
+from urllib.parse import quote, unquote, urljoin, urlsplit
+
+from .._exceptions import InputFileError
+from .capabilities import Capabilities
+
+__all__ = [
+    "FILE_DATA_TYPE",
+    "handle_file",
+    "is_url",
+    "is_file_input",
+    "is_file_output",
+    "LocalFile",
+    "local_files",
+    "map_files",
+    "uploaded_file",
+    "url_file",
+    "sanitize_upload_name",
+    "safe_file_name",
+    "download_url",
+]
+
+FILE_DATA_TYPE = "gradio.FileData"
+_META = {"_type": FILE_DATA_TYPE}
+
+# The characters gradio's own client strips from upload names (protocol.md §5.3).
+_UNSAFE_UPLOAD_CHARS = re.compile(r'[<>:"/\\|?*`$!{}\x00-\x1f\x7f]')
+_WINDOWS_DEVICE_NAMES = frozenset(
+    ["CON", "PRN", "AUX", "NUL"] + [f"COM{i}" for i in range(1, 10)] + [f"LPT{i}" for i in range(1, 10)]
+)
+_MAX_NAME_BYTES = 200
+
+
+def is_url(text: Any) -> bool:
+    return isinstance(text, str) and text.lower().startswith(("http://", "https://"))
+
+
+def handle_file(path_or_url: str | os.PathLike[str]) -> dict[str, Any]:
+    """Mark an argument as a file: a local path (uploaded when the job is sent) or a URL
+    (passed to the server, which fetches it).
+
+    Raises :class:`InputFileError` at once if a local file does not exist.
+    """
+    text = os.fspath(path_or_url)
+    if not isinstance(text, str):
+        raise TypeError(f"handle_file() takes a path or a URL, got {path_or_url!r}")
+    if is_url(text):
+        name = unquote(urlsplit(text).path.rsplit("/", 1)[-1]) or "file"
+        return {"path": text, "url": text, "orig_name": name, "meta": dict(_META)}
+    if not os.path.isfile(text):
+        raise InputFileError(f"{text!r} is not an existing file (nor an http(s) URL)")
+    return {"path": text, "orig_name": os.path.basename(text), "meta": dict(_META)}
+
+
+def is_file_input(value: Any) -> bool:
+    """A value the caller marked as a file: a ``handle_file`` dict or a ``Path``."""
+    if isinstance(value, PurePath):
+        return True
+    return (
+        isinstance(value, dict)
+        and isinstance(value.get("path"), str)
+        and isinstance(value.get("meta"), dict)
+        and value["meta"].get("_type") == FILE_DATA_TYPE
+    )
+
+
+def is_file_output(value: Any, caps: Capabilities) -> bool:
+    """A FileData in a server's output: marked by its ``meta`` where the server sends one;
+    before that (``file_meta`` false) any dict with a string ``path``, as gradio's client does."""
+    if not isinstance(value, dict) or not isinstance(value.get("path"), str):
+        return False
+    if caps.file_meta:
+        meta = value.get("meta")
+        return isinstance(meta, dict) and meta.get("_type") == FILE_DATA_TYPE
+    return True
+
+
+def map_files(value: Any, is_file: Callable[[Any], bool], replace: Callable[[Any], Any]) -> Any:
+    """``value`` with every file in it replaced by ``replace(file)``; containers are copied,
+    the rest is shared."""
+    if is_file(value):
+        return replace(value)
+    if isinstance(value, dict):
+        return {key: map_files(item, is_file, replace) for key, item in value.items()}
+    if isinstance(value, list):
+        return [map_files(item, is_file, replace) for item in value]
+    if isinstance(value, tuple):
+        return tuple(map_files(item, is_file, replace) for item in value)
+    return value
+
+
+def find_files(value: Any, is_file: Callable[[Any], bool]) -> list[Any]:
+    found: list[Any] = []
+
+    def collect(item: Any) -> Any:
+        found.append(item)
+        return item
+
+    map_files(value, is_file, collect)
+    return found
+
+
+@dataclass(frozen=True)
+class LocalFile:
+    """A local file input that has to be uploaded before the job is sent."""
+
+    path: str
+    #: The name the server keeps (sanitised as gradio's client does).
+    name: str
+
+
+def _as_input(value: Any) -> dict[str, Any]:
+    return handle_file(value) if isinstance(value, PurePath) else value
+
+
+def local_files(data: Any) -> list[LocalFile]:
+    """The local files among the inputs, each once, in order of appearance.
+
+    Raises :class:`InputFileError` for a marked file that does not exist.
+    """
+    seen: dict[str, LocalFile] = {}
+    for item in find_files(data, is_file_input):
+        file = _as_input(item)
+        path = file["path"]
+        if is_url(path) or path in seen:
+            continue
+        if not os.path.isfile(path):
+            raise InputFileError(f"the input file {path!r} does not exist")
+        name = file.get("orig_name") if isinstance(file.get("orig_name"), str) else None
+        seen[path] = LocalFile(path, sanitize_upload_name(name or os.path.basename(path)))
+    return list(seen.values())
+
+
+def uploaded_file(server_path: str, name: str, caps: Capabilities) -> dict[str, Any]:
+    """The value sent for an uploaded file."""
+    value: dict[str, Any] = {"path": server_path, "orig_name": name}
+    if caps.file_meta:
+        value["meta"] = dict(_META)
+    return value
+
+
+def url_file(file: dict[str, Any], caps: Capabilities) -> dict[str, Any]:
+    """The value sent for a URL input: the server downloads it itself."""
+    value: dict[str, Any] = {"path": file["path"], "orig_name": file.get("orig_name")}
+    if caps.file_meta:
+        value["meta"] = dict(_META)
+    return value
+
+
+def prepare_inputs(data: Any, uploaded: dict[str, str], caps: Capabilities) -> Any:
+    """``data`` with each file input replaced by what the server expects; ``uploaded`` maps
+    local paths to the server paths their upload returned."""
+
+    def replace(item: Any) -> Any:
+        file = _as_input(item)
+        if is_url(file["path"]):
+            return url_file(file, caps)
+        server_path = uploaded[file["path"]]
+        return uploaded_file(server_path, sanitize_upload_name(file.get("orig_name") or os.path.basename(file["path"])), caps)
+
+    return map_files(data, is_file_input, replace)
+
+
+def sanitize_upload_name(name: str) -> str:
+    """An upload's name as gradio's client sends it: unsafe characters stripped, Windows
+    device names prefixed, at most 200 bytes."""
+    cleaned = _UNSAFE_UPLOAD_CHARS.sub("", unicodedata.normalize("NFC", name)).strip()
+    stem = cleaned.split(".", 1)[0].upper()
+    if stem in _WINDOWS_DEVICE_NAMES:
+        cleaned = "_" + cleaned
+    return _truncate(cleaned or "file")
+
+
+def safe_file_name(name: Any) -> str:
+    """A name a server suggested for a download, reduced to one harmless path component.
+
+    Whatever the server sends (``../../x``, ``C:\\x``, ``/etc/passwd``, control bytes, an
+    empty string), the result has no separator, is not ``.`` or ``..``, has no control or
+    Windows-reserved characters, and is at most 200 bytes: joined to a folder it stays in it.
+    """
+    text = name if isinstance(name, str) else ""
+    text = text.replace("\\", "/").rsplit("/", 1)[-1]
+    text = _UNSAFE_UPLOAD_CHARS.sub("_", text)
+    # Lone surrogates cannot be written to a file system as names.
+    text = text.encode("utf-8", errors="replace").decode("utf-8").replace("\ufffd", "_")
+    text = text.strip(" .")
+    if not text:
+        return "file"
+    if text.split(".", 1)[0].upper() in _WINDOWS_DEVICE_NAMES:
+        text = "_" + text
+    return _truncate(text)
+
+
+def _truncate(name: str) -> str:
+    encoded = name.encode("utf-8")
+    if len(encoded) <= _MAX_NAME_BYTES:
+        return name
+    stem, dot, ext = name.rpartition(".")
+    if dot and 0 < len(ext.encode("utf-8")) <= 16:
+        keep = _MAX_NAME_BYTES - len(ext.encode("utf-8")) - 1
+        return stem.encode("utf-8")[:keep].decode("utf-8", errors="ignore") + "." + ext
+    return encoded[:_MAX_NAME_BYTES].decode("utf-8", errors="ignore")
+
+
+def download_name(file: dict[str, Any]) -> str:
+    """The file name to save an output under (the basename of its server path, as gradio's
+    client does; else its ``orig_name``, else the URL's last segment), made safe."""
+    path = file.get("path")
+    candidates = []
+    if isinstance(path, str) and not is_url(path):
+        candidates.append(path)
+    candidates.append(file.get("orig_name"))
+    for url in (path, file.get("url")):
+        if is_url(url):
+            candidates.append(unquote(urlsplit(url).path))
+    for candidate in candidates:
+        if isinstance(candidate, str):
+            base = candidate.replace("\\", "/").rsplit("/", 1)[-1]
+            if base.strip(" ."):
+                return safe_file_name(base)
+    return "file"
+
+
+def download_url(file: dict[str, Any], api_url: str) -> str | None:
+    """Where to fetch an output file from, or None if it names no place.
+
+    A server path is fetched through the app's ``file=`` route, built from the address the
+    client uses (the server's own ``url`` may name a host only it knows, behind a proxy).
+    A URL in ``path`` is fetched as is; streams use their ``url``.
+    """
+    path = file.get("path")
+    url = file.get("url")
+    if is_url(path):
+        return path
+    if file.get("is_stream") and isinstance(url, str) and url:
+        return urljoin(api_url, url)
+    if isinstance(path, str) and path:
+        return api_url + "file=" + quote(path, safe="/")
+    if isinstance(url, str) and url:
+        return urljoin(api_url, url)
+    return None

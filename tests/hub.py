@@ -1,0 +1,221 @@
+"""A stand-in for the Hugging Face Hub's Space API, for the Space tests.
+
+    with HubStandIn() as hub:                       # a real HTTP server on 127.0.0.1
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        hub.add_space("owner/app", host=server.url)                     # RUNNING
+        hub.add_space("owner/slow", host=server.url, stage=lambda: "BUILDING" if hub.runtime_polls("owner/slow") < 3 else "RUNNING")
+        hub.add_space("owner/secret", host=server.url, private=True, token="hf_test")
+
+It answers the two routes ``huggingface_hub`` calls for ``HfApi.space_info`` and
+``HfApi.get_space_runtime``::
+
+    GET /api/spaces/<owner>/<name>            (query parameters are ignored)
+    GET /api/spaces/<owner>/<name>/runtime
+
+with JSON shaped like the real Hub's; an unknown id gets 404 ``{"error": "Repository not
+found"}`` with ``X-Error-Code: RepoNotFound``; a private Space asked without its token gets
+401 (no token: ``RepoNotFound``; a wrong token: "Invalid credentials in Authorization
+header"), as the Hub does. Any other path is a 404.
+
+A Space's ``stage`` is a string or a callable returning the current stage, evaluated on
+each request (so it can depend on what was requested so far, or on another server).
+
+``requests`` records every request (method, path, query, headers with lower-case names);
+``runtime_polls(id)`` counts the runtime requests of one Space. ``stop()`` is idempotent.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Callable, Union
+from urllib.parse import parse_qs, urlsplit
+
+__all__ = ["HubStandIn", "HubRequest", "SpaceEntry"]
+
+Stage = Union[str, Callable[[], str]]
+
+_ROUTE = re.compile(r"^/api/spaces/(?P<id>[^/]+/[^/]+?)(?P<runtime>/runtime)?/?$")
+_SHA = "0123456789abcdef0123456789abcdef01234567"
+_DATE = "2024-05-01T12:00:00.000Z"
+
+
+@dataclass
+class SpaceEntry:
+    space_id: str
+    host: str
+    stage: Stage = "RUNNING"
+    private: bool = False
+    token: str | None = None
+
+    def current_stage(self) -> str:
+        return self.stage() if callable(self.stage) else self.stage
+
+
+@dataclass(frozen=True)
+class HubRequest:
+    method: str
+    path: str
+    query: dict = field(default_factory=dict)
+    headers: dict = field(default_factory=dict)
+
+
+class HubStandIn:
+    def __init__(self) -> None:
+        self.spaces: dict[str, SpaceEntry] = {}
+        self._requests: list[HubRequest] = []
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._stopped = False
+
+    # -- configuration and observation
+
+    def add_space(
+        self, space_id: str, host: str, *, stage: Stage = "RUNNING", private: bool = False, token: str | None = None
+    ) -> SpaceEntry:
+        if private and not token:
+            raise ValueError("a private Space needs the token that can read it")
+        entry = self.spaces[space_id] = SpaceEntry(space_id, host, stage, private, token)
+        return entry
+
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("HubStandIn was not started")
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    @property
+    def requests(self) -> list[HubRequest]:
+        with self._lock:
+            return list(self._requests)
+
+    def requests_for(self, space_id: str) -> list[HubRequest]:
+        prefix = f"/api/spaces/{space_id}"
+        return [r for r in self.requests if r.path == prefix or r.path.startswith(prefix + "/")]
+
+    def runtime_polls(self, space_id: str) -> int:
+        return sum(1 for r in self.requests if r.path == f"/api/spaces/{space_id}/runtime")
+
+    # -- lifecycle
+
+    def start(self) -> "HubStandIn":
+        if self._stopped:
+            raise RuntimeError("a stopped HubStandIn cannot be started again")
+        if self._server is None:
+            self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+            self._server.daemon_threads = True
+            self._thread = threading.Thread(target=self._server.serve_forever, name="HubStandIn", daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._thread.join(5.0)
+
+    def __enter__(self) -> "HubStandIn":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        where = self.url if self._server else "(not started)"
+        return f"<HubStandIn {where} spaces={sorted(self.spaces)}>"
+
+    # -- answers
+
+    def _answer(self, method: str, target: str, headers: dict) -> tuple[int, dict, dict]:
+        parts = urlsplit(target)
+        with self._lock:
+            self._requests.append(HubRequest(method, parts.path, parse_qs(parts.query), headers))
+        route = _ROUTE.match(parts.path)
+        entry = self.spaces.get(route.group("id")) if route else None
+        if method != "GET" or route is None or entry is None:
+            return 404, {"X-Error-Code": "RepoNotFound"}, {"error": "Repository not found"}
+        if entry.private:
+            sent = headers.get("authorization", "")
+            if not sent:
+                return 401, {"X-Error-Code": "RepoNotFound"}, {"error": "Repository not found"}
+            if sent != f"Bearer {entry.token}":
+                message = "Invalid credentials in Authorization header"
+                return 401, {"X-Error-Message": message}, {"error": message}
+        runtime = _runtime_json(entry)
+        if route.group("runtime"):
+            return 200, {}, runtime
+        return 200, {}, _space_json(entry, runtime)
+
+
+def _runtime_json(entry: SpaceEntry) -> dict:
+    stage = entry.current_stage()
+    asleep = stage in ("SLEEPING", "STOPPED", "PAUSED")
+    return {
+        "stage": stage,
+        "hardware": {"current": None if asleep else "cpu-basic", "requested": "cpu-basic"},
+        "storage": None,
+        "gcTimeout": 172800,
+        "replicas": {"current": 0 if asleep else 1, "requested": 1},
+        "devMode": False,
+        "domains": [{"domain": urlsplit(entry.host).netloc, "stage": "READY"}],
+        "sha": _SHA,
+    }
+
+
+def _space_json(entry: SpaceEntry, runtime: dict) -> dict:
+    owner = entry.space_id.split("/")[0]
+    return {
+        "_id": "663200000000000000000000",
+        "id": entry.space_id,
+        "author": owner,
+        "sha": _SHA,
+        "lastModified": _DATE,
+        "createdAt": _DATE,
+        "private": entry.private,
+        "gated": False,
+        "disabled": False,
+        "host": entry.host.rstrip("/"),
+        "subdomain": re.sub(r"[/_.]", "-", entry.space_id).lower(),
+        "likes": 0,
+        "sdk": "gradio",
+        "tags": ["gradio", "region:us"],
+        "runtime": runtime,
+        "siblings": [{"rfilename": ".gitattributes"}, {"rfilename": "README.md"}, {"rfilename": "app.py"}],
+        "cardData": {"title": entry.space_id, "sdk": "gradio", "app_file": "app.py"},
+        "models": [],
+        "datasets": [],
+        "usedStorage": 0,
+    }
+
+
+def _handler_for(hub: HubStandIn) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        # HTTP/1.0: one request per connection, so stop() leaves no idle keep-alive threads
+        protocol_version = "HTTP/1.0"
+
+        def _reply(self) -> None:
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            status, extra, body = hub._answer(self.command, self.path, headers)
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            for name, value in extra.items():
+                self.send_header(name, value)
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(data)
+
+        do_GET = do_HEAD = do_POST = do_PUT = do_DELETE = _reply
+
+        def log_message(self, format: str, *args) -> None:  # noqa: A002 - quiet in tests
+            pass
+
+    return Handler
