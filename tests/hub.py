@@ -3,7 +3,8 @@
     with HubStandIn() as hub:                       # a real HTTP server on 127.0.0.1
         monkeypatch.setenv("HF_ENDPOINT", hub.url)
         hub.add_space("owner/app", host=server.url)                     # RUNNING
-        hub.add_space("owner/slow", host=server.url, stage=lambda: "BUILDING" if hub.runtime_polls("owner/slow") < 3 else "RUNNING")
+        hub.add_space("owner/slow", host=server.url,
+                      stage=lambda: "BUILDING" if hub.runtime_polls("owner/slow") <= 2 else "RUNNING")
         hub.add_space("owner/secret", host=server.url, private=True, token="hf_test")
 
 It answers the two routes ``huggingface_hub`` calls for ``HfApi.space_info`` and
@@ -108,7 +109,9 @@ class HubStandIn:
         if self._server is None:
             self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
             self._server.daemon_threads = True
-            self._thread = threading.Thread(target=self._server.serve_forever, name="HubStandIn", daemon=True)
+            self._thread = threading.Thread(
+                target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, name="HubStandIn", daemon=True
+            )
             self._thread.start()
         return self
 

@@ -13,7 +13,7 @@ import logging
 import os
 import re
 import time
-from typing import Any, Callable
+from typing import Any
 
 import httpx
 
@@ -171,7 +171,7 @@ async def _wake(url: str, token: str | None, verify: bool | str) -> None:
 
 
 class _Hub:
-    """huggingface_hub's sync calls, run in a thread, their errors turned into ours."""
+    """huggingface_hub's sync calls, run in a worker thread, their errors turned into ours."""
 
     def __init__(self, space_id: str, token: str | None):
         self.space_id = space_id
@@ -179,39 +179,42 @@ class _Hub:
         # huggingface_hub reads HF_ENDPOINT once, at import; this reads it for each Space.
         self.endpoint = (os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT).rstrip("/")
         self.page = f"{self.endpoint}/spaces/{space_id}"
-        try:
-            from huggingface_hub import HfApi
-        except Exception as exc:  # noqa: BLE001
-            raise SpaceError(
-                f"resolving the Space id {space_id!r} needs huggingface_hub, which could not be imported "
-                f"({exc}); install it, or pass the app's URL instead",
-                space_id=space_id,
-            ) from exc
-        self.api = HfApi(endpoint=self.endpoint, token=token)
-        # token=False: send exactly the token given (the caller already looked up the stored one).
-        self.auth: str | bool = token or False
+        self._api: Any = None
 
     async def space_info(self) -> Any:
-        return await self.call("space_info", self.api.space_info, self.space_id, token=self.auth, timeout=HUB_CALL_TIMEOUT)
+        return await self.call("space_info", timeout=HUB_CALL_TIMEOUT)
 
     async def stage(self) -> str:
-        runtime = await self.call("get_space_runtime", self.api.get_space_runtime, self.space_id, token=self.auth)
-        return stage_name(runtime.stage)
+        return stage_name((await self.call("get_space_runtime")).stage)
 
-    async def call(self, what: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    def _run(self, method: str, **kwargs: Any) -> Any:
+        if self._api is None:  # imported here, in the worker thread: it takes a while the first time
+            from huggingface_hub import HfApi
+
+            self._api = HfApi(endpoint=self.endpoint, token=self.token)
+        # token=False: send exactly the token given (the caller already looked up the stored one)
+        return getattr(self._api, method)(self.space_id, token=self.token or False, **kwargs)
+
+    async def call(self, method: str, **kwargs: Any) -> Any:
         loop = asyncio.get_running_loop()
         try:
             return await asyncio.wait_for(
-                loop.run_in_executor(None, functools.partial(fn, *args, **kwargs)), HUB_CALL_TIMEOUT
+                loop.run_in_executor(None, functools.partial(self._run, method, **kwargs)), HUB_CALL_TIMEOUT
             )
         except asyncio.TimeoutError as exc:
             raise SpaceError(
-                f"the Hugging Face Hub ({self.endpoint}) did not answer {what} for Space {self.space_id} "
+                f"the Hugging Face Hub ({self.endpoint}) did not answer {method} for Space {self.space_id} "
                 f"within {HUB_CALL_TIMEOUT:g} s",
                 space_id=self.space_id,
             ) from exc
+        except ImportError as exc:
+            raise SpaceError(
+                f"resolving the Space id {self.space_id!r} needs huggingface_hub, which could not be imported "
+                f"({exc}); install it, or pass the app's URL instead",
+                space_id=self.space_id,
+            ) from exc
         except Exception as exc:  # noqa: BLE001 - no requests/httpx/huggingface_hub error leaks out
-            raise self._translate(what, exc) from exc
+            raise self._translate(method, exc) from exc
 
     def _translate(self, what: str, exc: Exception) -> SpaceError:
         from huggingface_hub.utils import HfHubHTTPError, HFValidationError, RepositoryNotFoundError
@@ -222,12 +225,12 @@ class _Hub:
         status = getattr(getattr(exc, "response", None), "status_code", None)
         if isinstance(exc, RepositoryNotFoundError) or status in (401, 403, 404):
             if not self.token:
-                hint = "if it is private, pass hf_token= with a token that can read it"
+                hint = "it does not exist, or it is private: pass hf_token= with a token that can read it"
             elif status == 401 and not isinstance(exc, RepositoryNotFoundError):
                 hint = "the Hub refused the token given (invalid or expired)"
             else:
-                hint = "or it is private and the token given cannot read it"
-            return SpaceNotFoundError(f"Space {sid} was not found on {self.endpoint}: {hint}", space_id=sid)
+                hint = "it does not exist, or it is private and the token given cannot read it"
+            return SpaceNotFoundError(f"Space {sid} was not found on {self.endpoint}; {hint}", space_id=sid)
         if isinstance(exc, HfHubHTTPError):
             return SpaceError(
                 f"the Hugging Face Hub ({self.endpoint}) answered {what} for Space {sid} with an error "

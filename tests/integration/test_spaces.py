@@ -96,21 +96,23 @@ async def test_sleeping_space_is_woken_async(hub, server) -> None:
 
 def test_building_space_is_waited_for(hub, server, caplog) -> None:
     caplog.set_level(logging.INFO, logger="gradio_jobs")
-    script = {1: "BUILDING", 2: "BUILDING", 3: "APP_STARTING"}  # runtime poll -> stage
-    hub.add_space("owner/build", host=server.url, stage=lambda: script.get(hub.runtime_polls("owner/build"), "RUNNING"))
+    hub.add_space("owner/build", host=server.url, stage=building_then_running(hub, "owner/build", 2))
     with Client("owner/build", verbose=False) as client:
-        assert hub.runtime_polls("owner/build") == 4
+        assert hub.runtime_polls("owner/build") == 3
         assert client.predict(2, 3, api_name="/add") == 5.0
     logged = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Space owner/build")]
-    # once per stage, not once per poll
-    assert logged == ["Space owner/build is BUILDING; waiting…", "Space owner/build is APP_STARTING; waiting…"]
+    assert logged == ["Space owner/build is BUILDING; waiting…"]  # once per stage, not once per poll
 
 
-async def test_building_space_is_waited_for_async(hub, server) -> None:
-    hub.add_space("owner/build", host=server.url, stage=building_then_running(hub, "owner/build", 1))
+async def test_building_space_is_waited_for_async(hub, server, caplog) -> None:
+    caplog.set_level(logging.INFO, logger="gradio_jobs")
+    script = {1: "BUILDING", 2: "APP_STARTING"}  # runtime poll -> stage
+    hub.add_space("owner/build", host=server.url, stage=lambda: script.get(hub.runtime_polls("owner/build"), "RUNNING"))
     async with AsyncClient("owner/build", verbose=False) as client:
-        assert hub.runtime_polls("owner/build") == 2
+        assert hub.runtime_polls("owner/build") == 3
         assert await client.predict(2, 3, api_name="/add") == 5.0
+    logged = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Space owner/build")]
+    assert logged == ["Space owner/build is BUILDING; waiting…", "Space owner/build is APP_STARTING; waiting…"]
 
 
 # -- a Space that cannot serve ---------------------------------------------------------------
@@ -204,8 +206,11 @@ def test_private_space_with_wrong_token(hub, server) -> None:
 async def test_wake_request_carries_the_token_to_the_host_only(hub) -> None:
     # the stand-in doubles as the Space's host, so it records the wake-up's headers
     host = hub.url + "/space-host/"
-    woken = lambda: any(r.path == "/space-host/" for r in hub.requests)  # noqa: E731
-    hub.add_space("owner/nap", host=host, private=True, token="hf_test", stage=lambda: "RUNNING" if woken() else "SLEEPING")
+
+    def stage() -> str:
+        return "RUNNING" if any(r.path == "/space-host/" for r in hub.requests) else "SLEEPING"
+
+    hub.add_space("owner/nap", host=host, private=True, token="hf_test", stage=stage)
     assert await resolve_space("owner/nap", "hf_test", timeout=10) == host
     (wake,) = [r for r in hub.requests if r.path == "/space-host/"]
     assert wake.method == "GET" and wake.headers.get("x-hf-authorization") == "Bearer hf_test"
@@ -213,7 +218,7 @@ async def test_wake_request_carries_the_token_to_the_host_only(hub) -> None:
     assert all(r.headers.get("x-hf-authorization") is None for r in hub.requests_for("owner/nap"))
 
 
-async def test_unreachable_hub(hub, monkeypatch) -> None:
+async def test_unreachable_hub(hub) -> None:
     hub.stop()  # its port is now closed
     with pytest.raises(SpaceError) as info:
         await resolve_space("owner/app", None, timeout=5)

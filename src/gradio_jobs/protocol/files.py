@@ -198,8 +198,9 @@ def safe_file_name(name: Any) -> str:
     text = _UNSAFE_UPLOAD_CHARS.sub("_", text)
     # Lone surrogates cannot be written to a file system as names.
     text = text.encode("utf-8", errors="replace").decode("utf-8").replace("\ufffd", "_")
-    text = text.strip(" .")
-    if not text:
+    # Trailing dots and spaces vanish on Windows; a name of dots alone is "." or ".." there.
+    text = text.strip(" ").rstrip(". ")
+    if not text.strip("."):
         return "file"
     if text.split(".", 1)[0].upper() in _WINDOWS_DEVICE_NAMES:
         text = "_" + text
