@@ -129,7 +129,7 @@ class AsyncJob:
         The job raises ``CancelledError`` at once; :attr:`cancel_outcome` then says what the
         server did (``"dequeued"``, ``"stopped"``, ``"finished before the cancel arrived"``, ...).
         """
-        if self._state.done:
+        if self._state.done or self._state.finishing:  # finishing: the server has completed it
             return False
         self._apply(self._state.cancel())
         self._client._drive_cancel(self)

@@ -99,7 +99,7 @@ class Job(_Future):  # type: ignore[type-arg]
 
         Returns False when the job had already ended.
         """
-        if self.done():
+        if self.done() or self._job.finishing:  # finishing: the server has completed it
             return False
         if not _Future.cancel(self):
             return False

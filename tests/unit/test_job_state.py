@@ -12,7 +12,7 @@ from gradio_jobs import AppError, ConnectionLostError, GradioJobsError, Status
 from gradio_jobs.protocol import events as ev
 from gradio_jobs.protocol import messages as m
 from gradio_jobs.protocol.api import build_app
-from gradio_jobs.protocol.job import JobState
+from gradio_jobs.protocol.job import JobState, PendingOutput
 from tests.fixtures import captures
 
 MAJOR_TO_VERSION = {"4": "4.44.1", "5": "5.50.0", "6": "6.31.0"}
@@ -200,3 +200,72 @@ def test_any_message_sequence_ends_in_a_typed_outcome(raws, version) -> None:
         assert state.cancelled or state.error is not None or state.result is not None or state.outputs
         if state.error is not None:
             assert isinstance(state.error, GradioJobsError)
+
+
+# -- outputs finished outside the state machine (file downloads) ----------------------------
+
+
+def _payloads(capture: str) -> list[m.Message]:
+    return [m.decode_message(p) for p in captures.stream_payloads(capture)]
+
+
+def _fresh(api_name: str) -> JobState:
+    app = build_app("http://x/", captures.config("6.31.0"), captures.info("6.31.0"))
+    state = JobState(app.endpoint(api_name), app.capabilities)
+    state.submitted()
+    return state
+
+
+def test_take_hands_outputs_back_and_commit_delivers_their_finished_form() -> None:
+    state = _fresh("/add")
+    pending = None
+    for message in _payloads("add6"):
+        if message.event_id is None:
+            continue
+        if state.job_id is None:
+            state.joined(message.event_id)
+        taken = state.take(message)
+        if isinstance(taken, PendingOutput):
+            pending = taken
+    assert pending is not None and pending.final and pending.value == 3
+    assert not state.done and state.finishing
+    # The server is done with it: a cancel or a dropped connection changes nothing now.
+    assert state.cancel() == [] and state.lost("gone") == [] and state.expire("total", 1.0) == []
+    events = state.commit(pending, "finished form")
+    assert [type(e) for e in events] == [ev.OutputProduced, ev.Completed]
+    assert state.done and state.settled and state.result == "finished form" and state.outputs == ["finished form"]
+
+
+def test_a_yield_finished_after_a_cancel_is_dropped() -> None:
+    state = _fresh("/count")
+    pendings = []
+    for message in _payloads("count6"):
+        if message.event_id is None:
+            continue
+        if state.job_id is None:
+            state.joined(message.event_id)
+        taken = state.take(message)
+        if isinstance(taken, PendingOutput):
+            pendings.append(taken)
+            if len(pendings) == 2:
+                break
+    assert [p.final for p in pendings] == [False, False]
+    state.commit(pendings[0], "first")
+    state.cancel()
+    assert state.commit(pendings[1], "second") == []
+    assert state.outputs == ["first"] and state.cancelled
+
+
+def test_a_yield_of_an_earlier_attempt_is_dropped() -> None:
+    state = _fresh("/count")
+    for message in _payloads("count6"):
+        if message.event_id is None:
+            continue
+        if state.job_id is None:
+            state.joined(message.event_id)
+        taken = state.take(message)
+        if isinstance(taken, PendingOutput):
+            break
+    state.restart("lost")
+    assert state.commit(taken, "stale") == []
+    assert state.outputs == []
