@@ -18,7 +18,6 @@ from gradio_jobs import (
     QueueFullError,
     ServerUnreachableError,
     Status,
-    UnsupportedServerError,
     ValidationError,
 )
 
@@ -99,7 +98,7 @@ async def test_authentication_required_async(start_server) -> None:
 def test_unreachable_server_and_bad_src() -> None:
     with pytest.raises(ServerUnreachableError):
         Client("http://127.0.0.1:9/", verbose=False)
-    with pytest.raises(UnsupportedServerError):
+    with pytest.raises(GradioJobsError, match="neither an http"):
         Client("not a url", verbose=False)
     with pytest.raises(GradioJobsError):
         Client("", verbose=False)
