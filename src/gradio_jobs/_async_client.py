@@ -147,7 +147,8 @@ class AsyncClient:
         token = self._hf_token
         if self.space_id is not None:
             # A stored token is used for Spaces only: it never goes to an app the user named by URL.
-            token = token or stored_token()
+            # (Looking it up imports huggingface_hub: not on the loop.)
+            token = token or await asyncio.get_running_loop().run_in_executor(None, stored_token)
             self.src = await resolve_space(
                 self.space_id, token, timeout=self._space_timeout, verify=self._transport_options["verify"]
             )

@@ -74,6 +74,11 @@ class Client:
         return self._async.src
 
     @property
+    def space_id(self) -> str | None:
+        """``"owner/name"`` when the client was made from a Hugging Face Space id."""
+        return self._async.space_id
+
+    @property
     def session_hash(self) -> str:
         return self._async.session_hash
 

@@ -78,7 +78,7 @@ def test_sleeping_space_is_woken(hub, server) -> None:
             return "APP_STARTING" if polls == awake_at[0] else "RUNNING"
 
         hub.add_space("owner/nap", host=proxy.url, stage=stage)
-        with Client("owner/nap", verbose=False) as client:
+        with Client("owner/nap", verbose=False, space_timeout=10) as client:
             # the first request the Space's host saw was the wake-up, before any app call
             assert proxy.requests[0].startswith("GET / ")
             assert client.src == proxy.url
@@ -89,7 +89,7 @@ def test_sleeping_space_is_woken(hub, server) -> None:
 async def test_sleeping_space_is_woken_async(hub, server) -> None:
     with FaultProxy(server.port) as proxy:
         hub.add_space("owner/nap", host=proxy.url, stage=lambda: "SLEEPING" if proxy.accepted == 0 else "RUNNING")
-        async with AsyncClient("owner/nap", verbose=False) as client:
+        async with AsyncClient("owner/nap", verbose=False, space_timeout=10) as client:
             assert proxy.requests[0].startswith("GET / ")
             assert await client.predict(2, 3, api_name="/add") == 5.0
 
@@ -97,7 +97,7 @@ async def test_sleeping_space_is_woken_async(hub, server) -> None:
 def test_building_space_is_waited_for(hub, server, caplog) -> None:
     caplog.set_level(logging.INFO, logger="gradio_jobs")
     hub.add_space("owner/build", host=server.url, stage=building_then_running(hub, "owner/build", 2))
-    with Client("owner/build", verbose=False) as client:
+    with Client("owner/build", verbose=False, space_timeout=10) as client:
         assert hub.runtime_polls("owner/build") == 3
         assert client.predict(2, 3, api_name="/add") == 5.0
     logged = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Space owner/build")]
@@ -108,7 +108,7 @@ async def test_building_space_is_waited_for_async(hub, server, caplog) -> None:
     caplog.set_level(logging.INFO, logger="gradio_jobs")
     script = {1: "BUILDING", 2: "APP_STARTING"}  # runtime poll -> stage
     hub.add_space("owner/build", host=server.url, stage=lambda: script.get(hub.runtime_polls("owner/build"), "RUNNING"))
-    async with AsyncClient("owner/build", verbose=False) as client:
+    async with AsyncClient("owner/build", verbose=False, space_timeout=10) as client:
         assert hub.runtime_polls("owner/build") == 3
         assert await client.predict(2, 3, api_name="/add") == 5.0
     logged = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Space owner/build")]
