@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email.utils
+import inspect
+import os
+import ssl
 import logging
 from datetime import datetime, timezone
-from typing import Any, AsyncIterator, Iterator, Mapping
+from typing import Any, AsyncIterator, Awaitable, Callable, Iterator, Mapping
 
 import httpx
 
@@ -76,8 +79,11 @@ class HttpTransport:
             "limits": REQUEST_LIMITS,
             "follow_redirects": True,
         }
+        if isinstance(verify, (str, os.PathLike)):
+            # A CA bundle: httpx wants it as an SSL context.
+            options["verify"] = ssl.create_default_context(cafile=os.fspath(verify))
         extra = dict(httpx_kwargs or {})
-        hooks = dict(extra.pop("event_hooks", None) or {})
+        hooks = {kind: [_awaitable(h) for h in fns] for kind, fns in dict(extra.pop("event_hooks", None) or {}).items()}
         options.update(extra)
         # The scoping hook runs last, so nothing another hook adds can leak either.
         hooks["request"] = [*hooks.get("request", []), self._scope_credentials]
@@ -150,6 +156,17 @@ class HttpTransport:
         except (ServerError, QueueFullError) as exc:
             exc.retry_after = _retry_after(response.headers.get("retry-after"))
             raise
+
+
+def _awaitable(hook: Callable[[Any], Any]) -> Callable[[Any], Awaitable[None]]:
+    """The users of the sync ``Client`` write plain hooks; the async httpx client awaits them."""
+
+    async def run(subject: Any) -> None:
+        outcome = hook(subject)
+        if inspect.isawaitable(outcome):
+            await outcome
+
+    return run
 
 
 @contextlib.contextmanager
