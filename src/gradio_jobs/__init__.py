@@ -35,6 +35,7 @@ from ._job import Job
 from ._retry import RetryPolicy, SubmitRetry
 from .protocol import events
 from .protocol.files import handle_file
+from .protocol.job import Timings
 from .protocol.status import LogMessage, ProgressUnit, Status, StatusUpdate
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "Job",
     "AsyncJob",
     "Deadline",
+    "Timings",
     "RetryPolicy",
     "SubmitRetry",
     "JobTimeoutError",

@@ -11,6 +11,7 @@ from typing import Any, Callable, Coroutine, Mapping, Sequence
 import httpx
 
 from ._async_job import AsyncJob, Deadline, EventListener
+from ._callbacks import JobCallbacks
 from ._exceptions import AuthenticationError, GradioJobsError, UnsupportedServerError
 from ._retry import RetryPolicy, SubmitRetry
 from ._spaces import resolve_space, space_id_of, stored_token
@@ -20,6 +21,7 @@ from .protocol import files
 from .protocol.api import App, Endpoint, build_app
 from .protocol.cancel import NO_TASK, CancelAction, plan_cancel
 from .protocol.job import JobState
+from .protocol.status import LogMessage, StatusUpdate
 from .transport import Heartbeat, HttpTransport, SessionStream
 from .transport.files import DEFAULT_DOWNLOAD_DIR, download_file, gather_limited, upload_file
 
@@ -195,16 +197,25 @@ class AsyncClient:
         fn_index: int | None = None,
         result_callbacks: Callable[..., Any] | Sequence[Callable[..., Any]] | None = None,
         deadline: Deadline | float | None = None,
+        on_status: Callable[[StatusUpdate], Any] | None = None,
+        on_output: Callable[[Any], Any] | None = None,
+        on_log: Callable[[LogMessage], Any] | None = None,
+        keep_outputs: int | None = None,
         **kwargs: Any,
     ) -> AsyncJob:
         """Start a job and return it at once (must be called from the client's event loop).
 
         ``deadline`` (seconds, or a :class:`Deadline` with ``queue``/``run``/``total``) cancels
         the job on the server when it runs out and fails it with ``JobTimeoutError``.
+        ``on_status``, ``on_output``, ``on_log`` are called on the loop, in the order of the
+        job's events (a coroutine they return is run as a task); one that raises is logged.
+        ``keep_outputs=N`` keeps only the last N outputs of a long generator (the final value
+        is always kept).
         """
+        callbacks = JobCallbacks(on_status, on_output, on_log)
         endpoint, data = self._prepare(args, kwargs, api_name, fn_index)
-        state = JobState(endpoint, self.app.capabilities)
-        return self._start(endpoint, data, state, None, result_callbacks, Deadline.of(deadline))
+        state = JobState(endpoint, self.app.capabilities, keep_outputs)
+        return self._start(endpoint, data, state, None, result_callbacks, Deadline.of(deadline), callbacks)
 
     async def predict(
         self,
@@ -306,13 +317,15 @@ class AsyncClient:
         listener: EventListener | None,
         result_callbacks: Callable[..., Any] | Sequence[Callable[..., Any]] | None,
         deadline: Deadline | None = None,
+        callbacks: JobCallbacks | None = None,
     ) -> AsyncJob:
         if self._closing:
             raise GradioJobsError("the client is closed")
         if callable(result_callbacks):
             result_callbacks = [result_callbacks]
         job = AsyncJob(
-            self, endpoint, data, state, listener=listener, result_callbacks=result_callbacks or (), deadline=deadline
+            self, endpoint, data, state, listener=listener, result_callbacks=result_callbacks or (),
+            deadline=deadline, callbacks=callbacks,
         )
         if not state.settled:
             self._jobs.add(job)

@@ -14,7 +14,8 @@ from .protocol import events as ev
 from .protocol import messages as m
 from .protocol.api import Endpoint
 from .protocol.cancel import CancelAction
-from .protocol.job import JobState, PendingOutput
+from ._callbacks import JobCallbacks, run_calls
+from .protocol.job import JobState, PendingOutput, Timings
 from .protocol.status import StatusUpdate
 
 if TYPE_CHECKING:
@@ -66,8 +67,10 @@ class AsyncJob:
         listener: EventListener | None = None,
         result_callbacks: Sequence[Callable[..., Any]] = (),
         deadline: Deadline | None = None,
+        callbacks: JobCallbacks | None = None,
     ) -> None:
         self._client = client
+        self._callbacks = callbacks if callbacks else None
         self._endpoint = endpoint
         self._data = data
         self._state = state
@@ -123,6 +126,30 @@ class AsyncJob:
         """Every event of the job so far, in order."""
         return list(self._state.events)
 
+    @property
+    def timings(self) -> Timings:
+        """When the job was submitted, queued, started and finished, and how long each took."""
+        return self._state.timings
+
+    async def events(self) -> AsyncIterator[ev.JobEvent]:
+        """Every event of the job from the first, then each new one as it happens, until the
+        server's part is over (after a cancel: until its outcome is known).
+
+        Nothing is skipped however slowly the loop body runs (with ``keep_outputs=N``, output
+        and progress events older than the last N may be trimmed before a slow reader gets to them).
+        """
+        seq = 0
+        while True:
+            batch = self._state.events_since(seq)
+            if not batch:
+                if self._state.settled:
+                    return
+                await self._wait_change()
+                continue
+            for number, event in batch:
+                seq = number + 1
+                yield event
+
     def cancel(self) -> bool:
         """Stop the job on the server; False if it had already ended.
 
@@ -169,10 +196,12 @@ class AsyncJob:
         """Each output once, in order, until the job ends; then raises the job's error if any."""
         seen = 0
         while True:
-            outputs = self._state.outputs
-            while seen < len(outputs):
-                yield outputs[seen]
+            first, kept = self._state.output_window
+            seen = max(seen, first)  # trimmed by keep_outputs before we got there
+            if seen < first + len(kept):
                 seen += 1
+                yield kept[seen - 1 - first]
+                continue
             if self._state.done:
                 break
             await self._wait_change()
@@ -206,6 +235,8 @@ class AsyncJob:
         for waiter in waiters:
             if not waiter.done():
                 waiter.set_result(None)
+        if self._callbacks is not None:
+            run_calls(self._callbacks.calls(events, self._state.status), self._client._spawn)
         for event in events:
             if isinstance(event, ev.Started) and self._deadline is not None and self._deadline.run is not None:
                 self._timers.append(self._loop.call_later(self._deadline.run, self._expire, "run", self._deadline.run))

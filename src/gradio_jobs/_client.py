@@ -13,7 +13,9 @@ from ._job import Job
 from ._retry import RetryPolicy, SubmitRetry
 from ._exceptions import GradioJobsError
 from .protocol.api import App
+from ._callbacks import JobCallbacks
 from .protocol.job import JobState
+from .protocol.status import LogMessage, StatusUpdate
 from .transport.files import DEFAULT_DOWNLOAD_DIR
 
 __all__ = ["Client"]
@@ -93,20 +95,29 @@ class Client:
         fn_index: int | None = None,
         result_callbacks: Callable[..., Any] | Sequence[Callable[..., Any]] | None = None,
         deadline: Deadline | float | None = None,
+        on_status: Callable[[StatusUpdate], Any] | None = None,
+        on_output: Callable[[Any], Any] | None = None,
+        on_log: Callable[[LogMessage], Any] | None = None,
+        keep_outputs: int | None = None,
         **kwargs: Any,
     ) -> Job:
         """Start a job and return it at once. Bad arguments raise here, before anything is sent.
 
         ``deadline`` (seconds, or a :class:`Deadline` with ``queue``/``run``/``total``) cancels
         the job on the server when it runs out and fails it with ``JobTimeoutError``.
+        ``on_status(StatusUpdate)``, ``on_output(value)``, ``on_log(LogMessage)`` and
+        ``result_callbacks`` run on one callback thread, in the order of the job's events;
+        one that raises is logged and the job goes on. ``keep_outputs=N`` keeps only the last
+        N outputs of a long generator (the final value is always kept).
         """
         if self._closed:
             raise GradioJobsError("the client is closed")
+        callbacks = JobCallbacks(on_status, on_output, on_log)
         endpoint, data = self._async._prepare(args, kwargs, api_name, fn_index)
         if callable(result_callbacks):
             result_callbacks = [result_callbacks]
-        state = JobState(endpoint, self._async.app.capabilities)
-        job = Job(state, result_callbacks or ())
+        state = JobState(endpoint, self._async.app.capabilities, keep_outputs)
+        job = Job(state, result_callbacks or (), callbacks)
         _loop.call_soon(self._start, job, endpoint, data, state, Deadline.of(deadline))
         return job
 

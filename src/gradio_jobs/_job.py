@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 from . import _loop
 from .protocol import events as ev
-from .protocol.job import JobState
+from ._callbacks import JobCallbacks, run_calls
+from .protocol.job import JobState, Timings
 from .protocol.status import Status, StatusUpdate
 
 if TYPE_CHECKING:
@@ -32,9 +33,15 @@ class Job(_Future):  # type: ignore[type-arg]
     The job's state lives in the shared event loop; this object is completed from there.
     """
 
-    def __init__(self, state: JobState, result_callbacks: Sequence[Callable[..., Any]] = ()) -> None:
+    def __init__(
+        self,
+        state: JobState,
+        result_callbacks: Sequence[Callable[..., Any]] = (),
+        callbacks: JobCallbacks | None = None,
+    ) -> None:
         super().__init__()
         self._job = state
+        self._callbacks = callbacks if callbacks else None
         self._async_job: AsyncJob | None = None
         # Outputs and status changes are signalled on their own condition: the future's
         # condition must only be notified when the future completes, because
@@ -52,6 +59,11 @@ class Job(_Future):  # type: ignore[type-arg]
             async_job.cancel()
 
     def _on_event(self, event: ev.JobEvent) -> None:
+        if self._callbacks is not None:
+            calls = self._callbacks.calls([event], self._job.status)
+            if calls:
+                # Never on the loop thread: a slow callback must not hold up every other job.
+                _loop.callback_executor().submit(run_calls, calls)
         try:
             if isinstance(event, ev.Completed):
                 self.set_result(event.value)
@@ -93,6 +105,32 @@ class Job(_Future):  # type: ignore[type-arg]
     def event_log(self) -> list[ev.JobEvent]:
         """Every event of the job so far, in order."""
         return list(self._job.events)
+
+    @property
+    def timings(self) -> Timings:
+        """When the job was submitted, queued, started and finished, and how long each took."""
+        return self._job.timings
+
+    def events(self) -> Iterator[ev.JobEvent]:
+        """Every event of the job from the first, then each new one as it happens, until the
+        server's part is over (after a cancel: until its outcome is known).
+
+        Nothing is skipped however slowly the loop body runs (with ``keep_outputs=N``, output
+        and progress events older than the last N may be trimmed before a slow reader gets to them).
+        """
+        seq = 0
+        while True:
+            with self._changed:
+                while True:
+                    batch = self._job.events_since(seq)
+                    if batch or self._job.settled:
+                        break
+                    self._changed.wait()
+            if not batch:
+                return
+            for number, event in batch:
+                seq = number + 1
+                yield event
 
     def cancel(self) -> bool:
         """Stop the job on the server; afterwards ``result()`` raises ``CancelledError``.
@@ -144,16 +182,18 @@ class Job(_Future):  # type: ignore[type-arg]
         A job that failed raises its error after its last output; a cancelled one just stops.
         """
         seen = 0
-        outputs = self._job.outputs
         try:
             while True:
                 with self._changed:
-                    while seen >= len(outputs) and not self._ended():
+                    while True:
+                        first, kept = self._job.output_window
+                        seen = max(seen, first)  # trimmed by keep_outputs before we got there
+                        if seen < first + len(kept) or self._ended():
+                            break
                         self._changed.wait()
-                if seen < len(outputs):
-                    value = outputs[seen]
+                if seen < first + len(kept):
                     seen += 1
-                    yield value
+                    yield kept[seen - 1 - first]
                     continue
                 break
         except KeyboardInterrupt:

@@ -7,7 +7,7 @@ Runs unchanged under gradio 4.44.1, 5.50.0 and 6.31.0 (and, where cheap, older 4
 
 Endpoints (api_name): add, count, slow, notify, fail, crash, incr, sleeper, multi, grow,
 shrink, shrink_list, hidden (undocumented), priv (private), plus file_info (File in, File
-out), a JS-only listener and an unload handler. Runtimes are kept short.
+out), a JS-only listener, an unload handler and stream (a fast generator). Runtimes are kept short.
 """
 
 import argparse
@@ -201,6 +201,12 @@ def ticks(path, n):
         yield i
 
 
+def stream(n):
+    """A fast generator: many outputs in little time."""
+    for i in range(int(n)):
+        yield i
+
+
 # ---------------------------------------------------------------- layout
 
 
@@ -290,6 +296,10 @@ def build():
 
         if hasattr(demo, "unload"):
             demo.unload(on_unload)
+
+        st_n = gr.Number(label="stream n", value=10)
+        st_out = gr.Number(label="streamed")
+        gr.Button("stream").click(stream, st_n, st_out, api_name="stream", **limit(None))
     return demo
 
 

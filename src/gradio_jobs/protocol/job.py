@@ -8,10 +8,11 @@ client makes (joined, cancelled, lost). It keeps the event log, the generator ou
 from __future__ import annotations
 
 import ast
+import bisect
 import copy
 import logging
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -31,7 +32,7 @@ from .capabilities import Capabilities
 from .diff import DiffError, apply_diff
 from .status import ProgressUnit, Status, StatusUpdate
 
-__all__ = ["JobState", "PendingOutput", "app_error_from"]
+__all__ = ["JobState", "PendingOutput", "Timings", "app_error_from"]
 
 logger = logging.getLogger("gradio_jobs")
 
@@ -61,6 +62,45 @@ def app_error_from(error: dict[str, Any], caps: Capabilities, job_id: str | None
 
 
 @dataclass(frozen=True)
+class Timings:
+    """When a job went through each stage (local clock), and how long the stages took.
+
+    ``submitted``, ``queued`` (joined the queue), ``started``, ``finished`` are wall-clock
+    times, None until reached. The durations, in seconds, come from the monotonic clock:
+    ``queue_wait`` from joining to starting, ``run_time`` from starting to finishing,
+    ``total`` from submitting to finishing. A resubmitted job keeps its first submission.
+    """
+
+    submitted: datetime | None = None
+    queued: datetime | None = None
+    started: datetime | None = None
+    finished: datetime | None = None
+    queue_wait: float | None = None
+    run_time: float | None = None
+    total: float | None = None
+    _marks: tuple[float | None, float | None, float | None] = field(default=(None, None, None), repr=False, compare=False)
+
+    def after(self, event: ev.JobEvent) -> Timings:
+        """These timings updated by one more event of the job."""
+        submitted_at, queued_at, started_at = self._marks
+        if isinstance(event, ev.Submitted) and self.submitted is None:
+            return replace(self, submitted=event.wallclock, _marks=(event.at, queued_at, started_at))
+        if isinstance(event, ev.Joined):
+            return replace(self, queued=event.wallclock, _marks=(submitted_at, event.at, started_at))
+        if isinstance(event, ev.Started):
+            wait = event.at - queued_at if queued_at is not None else None
+            return replace(self, started=event.wallclock, queue_wait=wait, _marks=(submitted_at, queued_at, event.at))
+        if isinstance(event, ev.TERMINAL_EVENTS) and self.finished is None:
+            return replace(
+                self,
+                finished=event.wallclock,
+                run_time=event.at - started_at if started_at is not None else None,
+                total=event.at - submitted_at if submitted_at is not None else None,
+            )
+        return self
+
+
+@dataclass(frozen=True)
 class PendingOutput:
     """An output :meth:`JobState.take` hands back undelivered, for the caller to finish
     (download its files) and then :meth:`JobState.commit`."""
@@ -74,12 +114,22 @@ class PendingOutput:
 class JobState:
     """The sans-I/O heart of a job; see the module docstring."""
 
-    def __init__(self, endpoint: Endpoint, capabilities: Capabilities) -> None:
+    def __init__(self, endpoint: Endpoint, capabilities: Capabilities, keep_outputs: int | None = None) -> None:
+        if keep_outputs is not None and (isinstance(keep_outputs, bool) or not isinstance(keep_outputs, int) or keep_outputs < 1):
+            raise ValueError(f"keep_outputs must be a positive int or None, got {keep_outputs!r}")
         self.endpoint = endpoint
         self.capabilities = capabilities
+        self.keep_outputs = keep_outputs
         self.job_id: str | None = None
-        self.events: list[ev.JobEvent] = []
-        self.outputs: list[Any] = []
+        # The log and the outputs are each replaced whole (never edited in place but for
+        # appends) when trimmed, so a reader on another thread always sees a consistent window.
+        #: ``(sequence number, event)``, in order; numbers count every event ever emitted.
+        self.log: list[tuple[int, ev.JobEvent]] = []
+        self._next_seq = 0
+        #: ``(index of the first output kept, the outputs kept)``.
+        self.output_window: tuple[int, list[Any]] = (0, [])
+        self.outputs_total = 0
+        self.timings = Timings()
         self.status = StatusUpdate(
             code=Status.STARTING, rank=None, queue_size=None, eta=None, success=None,
             time=datetime.now(), progress_data=None,
@@ -198,7 +248,7 @@ class JobState:
         self.attempt += 1
         self._full = None
         self._broken_slots.clear()
-        self._replay_skip = len(self.outputs)
+        self._replay_skip = self.outputs_total
         self._set_status(Status.STARTING)
         return self._emit(ev.Resubmitted(reason, self.attempt))
 
@@ -224,8 +274,7 @@ class JobState:
             return []  # the job ended (or was resubmitted) meanwhile
         if pending.final:
             return self._complete(value)
-        self.outputs.append(value)
-        return self._emit(ev.OutputProduced(len(self.outputs) - 1, value))
+        return self._add_output(value)
 
     def take(self, msg: m.Message) -> list[ev.JobEvent] | PendingOutput:
         """Like :meth:`feed`, except that an output comes back as a :class:`PendingOutput`."""
@@ -352,9 +401,8 @@ class JobState:
 
     def _complete(self, value: Any) -> list[ev.JobEvent]:
         produced: list[ev.JobEvent] = []
-        if not self.outputs or self._last_yield_dropped or self._replay_skip:
-            self.outputs.append(value)
-            produced += self._emit(ev.OutputProduced(len(self.outputs) - 1, value))
+        if not self.outputs_total or self._last_yield_dropped or self._replay_skip:
+            produced += self._add_output(value)
         self.done = self.settled = True
         self.result = value
         self._set_status(Status.FINISHED, success=True)
@@ -362,9 +410,60 @@ class JobState:
 
     # -- helpers -------------------------------------------------------------------------
 
+    @property
+    def events(self) -> list[ev.JobEvent]:
+        """The events kept, in order (all of them unless ``keep_outputs`` trims old outputs)."""
+        return [event for _, event in self.log]
+
+    @property
+    def outputs(self) -> list[Any]:
+        """The outputs kept (the last ``keep_outputs`` if set; the final value is always kept)."""
+        return self.output_window[1]
+
+    def events_since(self, seq: int) -> list[tuple[int, ev.JobEvent]]:
+        """The kept events numbered ``seq`` or later."""
+        log = self.log
+        start = bisect.bisect_left(log, seq, key=lambda entry: entry[0])
+        return log[start:]
+
+    def _add_output(self, value: Any) -> list[ev.JobEvent]:
+        index = self.outputs_total
+        self.outputs_total += 1
+        first, kept = self.output_window
+        kept.append(value)
+        keep = self.keep_outputs
+        if keep is not None and len(kept) >= 2 * keep:
+            self.output_window = (index + 1 - keep, kept[-keep:])
+        return self._emit(ev.OutputProduced(index, value))
+
     def _emit(self, event: ev.JobEvent) -> list[ev.JobEvent]:
-        self.events.append(event)
+        self.log.append((self._next_seq, event))
+        self._next_seq += 1
+        self.timings = self.timings.after(event)
+        if self.keep_outputs is not None and isinstance(event, ev.OutputProduced) and event.index % self.keep_outputs == 0:
+            self._trim_log()
         return [event]
+
+    def _trim_log(self) -> None:
+        """Drop the output and progress events older than the last ``keep_outputs`` of each."""
+        keep = self.keep_outputs
+        assert keep is not None
+        bulky = (ev.OutputProduced, ev.ProgressReported)
+        counts = {kind: 0 for kind in bulky}
+        for _, event in self.log:
+            if isinstance(event, bulky):
+                counts[type(event)] += 1
+        if all(count < 2 * keep for count in counts.values()):
+            return
+        skip = {kind: max(0, count - keep) for kind, count in counts.items()}
+        kept = []
+        for entry in self.log:
+            kind = type(entry[1])
+            if kind in skip and skip[kind] > 0:
+                skip[kind] -= 1
+                continue
+            kept.append(entry)
+        self.log = kept
 
     def _set_status(self, code: Status, **fields: Any) -> None:
         self.status = StatusUpdate(
