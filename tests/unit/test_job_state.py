@@ -269,3 +269,34 @@ def test_a_yield_of_an_earlier_attempt_is_dropped() -> None:
     state.restart("lost")
     assert state.commit(taken, "stale") == []
     assert state.outputs == []
+
+
+# -- bounded memory and timings -------------------------------------------------------------
+
+
+@settings(max_examples=60, deadline=None)
+@given(keep=st.integers(1, 6), count=st.integers(0, 60), reader_at=st.integers(0, 70))
+def test_keep_outputs_keeps_a_window_ending_at_the_last_output(keep: int, count: int, reader_at: int) -> None:
+    app = build_app("http://x/", captures.config("6.31.0"), captures.info("6.31.0"))
+    state = JobState(app.endpoint("/count"), app.capabilities, keep_outputs=keep)
+    state.submitted()
+    state.joined("e")
+    for value in range(count):
+        state.commit(PendingOutput(False, value, state.attempt), value)
+        first, kept = state.output_window
+        assert first + len(kept) == state.outputs_total == value + 1
+        assert kept[-1] == value and len(kept) < 2 * keep
+    produced = [e.index for e in state.events if isinstance(e, ev.OutputProduced)]
+    assert produced == list(range(count))[-len(produced):] if produced else count == 0
+    assert len(produced) < 2 * keep + 1
+    # a reader resuming at any sequence number gets the kept events after it, in order
+    numbers = [n for n, _ in state.events_since(reader_at)]
+    assert numbers == sorted(numbers) and all(n >= reader_at for n in numbers)
+
+
+def test_timings_follow_the_events() -> None:
+    state = run("add6", "/add")
+    t = state.timings
+    assert t.submitted <= t.queued <= t.started <= t.finished
+    assert t.queue_wait >= 0 and t.run_time >= 0 and t.total >= t.run_time
+    assert JobState(state.endpoint, state.capabilities).timings.finished is None
