@@ -31,6 +31,18 @@ from ._exceptions import (
     UnsupportedServerError,
     ValidationError,
 )
+from ._fanin import (
+    ALL_COMPLETED,
+    FIRST_COMPLETED,
+    FIRST_EXCEPTION,
+    AsyncMapRun,
+    MapProgress,
+    MapRun,
+    amap_jobs,
+    as_completed,
+    map_jobs,
+    wait,
+)
 from ._job import Job
 from ._retry import RetryPolicy, SubmitRetry
 from .protocol import events
@@ -43,6 +55,16 @@ __all__ = [
     "Client",
     "AsyncClient",
     "handle_file",
+    "as_completed",
+    "wait",
+    "map_jobs",
+    "amap_jobs",
+    "MapRun",
+    "AsyncMapRun",
+    "MapProgress",
+    "ALL_COMPLETED",
+    "FIRST_COMPLETED",
+    "FIRST_EXCEPTION",
     "Job",
     "AsyncJob",
     "Deadline",

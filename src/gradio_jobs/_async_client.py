@@ -6,12 +6,13 @@ import asyncio
 import logging
 import os
 import uuid
-from typing import Any, Callable, Coroutine, Mapping, Sequence
+from typing import Any, AsyncIterable, Callable, Coroutine, Iterable, Mapping, Sequence
 
 import httpx
 
 from ._async_job import AsyncJob, Deadline, EventListener
 from ._callbacks import JobCallbacks
+from ._fanin import AsyncMapRun, MapProgress, amap_jobs
 from ._exceptions import AuthenticationError, GradioJobsError, UnsupportedServerError
 from ._retry import RetryPolicy, SubmitRetry
 from ._spaces import resolve_space, space_id_of, stored_token
@@ -233,6 +234,23 @@ class AsyncClient:
         except asyncio.CancelledError:
             job.cancel()
             raise
+
+    def map(
+        self,
+        inputs: Iterable[Any] | AsyncIterable[Any],
+        *,
+        api_name: str | None = None,
+        fn_index: int | None = None,
+        concurrency: int = 8,
+        stop_on_error: bool = False,
+        on_progress: Callable[[MapProgress], Any] | None = None,
+    ) -> AsyncMapRun:
+        """``async for result in client.map(inputs, api_name=...)``: the async twin of
+        :meth:`gradio_jobs.Client.map`."""
+        return amap_jobs(
+            self, inputs, api_name=api_name, fn_index=fn_index, concurrency=concurrency,
+            stop_on_error=stop_on_error, on_progress=on_progress,
+        )
 
     async def view_api(
         self, all_endpoints: bool | None = None, print_info: bool = True, return_format: str | None = None

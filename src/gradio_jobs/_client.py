@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import os
 
@@ -14,6 +14,7 @@ from ._retry import RetryPolicy, SubmitRetry
 from ._exceptions import GradioJobsError
 from .protocol.api import App
 from ._callbacks import JobCallbacks
+from ._fanin import MapProgress, MapRun, map_jobs
 from .protocol.job import JobState
 from .protocol.status import LogMessage, StatusUpdate
 from .transport.files import DEFAULT_DOWNLOAD_DIR
@@ -143,6 +144,24 @@ class Client:
         Ctrl+C while waiting cancels the job on the server.
         """
         return self.submit(*args, api_name=api_name, fn_index=fn_index, deadline=deadline, **kwargs).result()
+
+    def map(
+        self,
+        inputs: Iterable[Any],
+        *,
+        api_name: str | None = None,
+        fn_index: int | None = None,
+        concurrency: int = 8,
+        stop_on_error: bool = False,
+        on_progress: Callable[[MapProgress], Any] | None = None,
+    ) -> MapRun:
+        """Call one endpoint on each input, at most ``concurrency`` jobs at once; yields the
+        results in input order (see :func:`gradio_jobs.map_jobs`). A failed item yields its
+        error in its place unless ``stop_on_error=True``; ``.progress`` sums up the run."""
+        return map_jobs(
+            self, inputs, api_name=api_name, fn_index=fn_index, concurrency=concurrency,
+            stop_on_error=stop_on_error, on_progress=on_progress,
+        )
 
     def view_api(
         self, all_endpoints: bool | None = None, print_info: bool = True, return_format: str | None = None

@@ -1,0 +1,163 @@
+"""The command line's grammar (argparse), and turning ARGS into Python values."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import textwrap
+from typing import Any, Sequence
+
+from .. import __version__
+from ..protocol.files import handle_file
+from ._exit import EXIT_CODE_HELP
+
+__all__ = ["build_parser", "parse_argv", "parse_value", "parse_kw", "UsageError"]
+
+
+class UsageError(Exception):
+    """A bad command line that argparse itself cannot see (e.g. ``--kw`` without ``=``)."""
+
+
+_CALL_EPILOG = """\
+each ARG and each --kw value is read as JSON when it parses as JSON (3 -> 3, true -> True,
+'[1, 2]' -> a list, '"3"' -> the string "3"), and as a plain string otherwise. @PATH is a file
+input (uploaded); write @@text for a string that starts with @.
+
+exit codes:
+""" + "\n".join(f"  {int(code):>3}  {text}" for code, text in EXIT_CODE_HELP.items())
+
+_DISPLAY_HELP = (
+    "On a terminal, jobs show a live view (queue position, ETA, progress bars, logs, outputs); "
+    "otherwise one plain line per event."
+)
+
+
+def _add_connection_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("src", metavar="SRC", help="the app's URL (http://127.0.0.1:7860/) or a Space id (owner/name)")
+    parser.add_argument("--hf-token", metavar="TOKEN", default=None, help="Hugging Face token (private Spaces)")
+    parser.add_argument("--auth", metavar="USER:PASSWORD", default=None, help="log in to an app launched with auth=")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    return _build()[0]
+
+
+def _build() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    """The command's parser, and each sub-command's own parser by name."""
+    parser = argparse.ArgumentParser(
+        prog="gradio-jobs",
+        description="Run and watch jobs on Gradio apps. " + _DISPLAY_HELP,
+    )
+    parser.add_argument("--version", action="version", version=f"gradio-jobs {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    info = commands.add_parser(
+        "info",
+        help="list the app's endpoints with their parameters, types and defaults",
+        description="List the app's endpoints with their parameters, types and defaults.",
+    )
+    _add_connection_options(info)
+    info.add_argument("--json", action="store_true", help="print the description as JSON (view_api's dict)")
+    info.add_argument("--all", action="store_true", help="include undocumented endpoints")
+
+    call = commands.add_parser(
+        "call",
+        help="run one job with a live display and print its result",
+        description=textwrap.fill(
+            "Run one job on the app's endpoint API_NAME and print its result. " + _DISPLAY_HELP
+            + " Ctrl+C cancels the job on the server.",
+            width=92,
+        ),
+        epilog=_CALL_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_connection_options(call)
+    call.add_argument("api_name", metavar="API_NAME", help="the endpoint, e.g. /predict (the slash is optional)")
+    call.add_argument("args", metavar="ARGS", nargs="*", help="positional arguments of the endpoint")
+    call.add_argument(
+        "--kw", metavar="NAME=VALUE", action="append", default=[], help="a keyword argument (repeatable)"
+    )
+    call.add_argument(
+        "--json", action="store_true",
+        help="print only the result, as JSON, on stdout (the live view goes to stderr when it is a terminal)",
+    )
+    call.add_argument(
+        "--timeout", metavar="S", type=_positive_float, default=None,
+        help="give up after S seconds: cancel the job on the server and exit 3",
+    )
+    call.add_argument("--download-dir", metavar="DIR", default=None, help="where file outputs are saved")
+    call.add_argument("-q", "--quiet", action="store_true", help="no live view or event lines: only the result")
+
+    demo = commands.add_parser(
+        "demo",
+        help="start the bundled demo apps on 127.0.0.1 and tour gradio-jobs against them",
+        description="Start the bundled demo app (a calculator, a counting generator, a progress app and "
+        "a one-worker queue) on 127.0.0.1, run a short tour of jobs against it with the live display, "
+        "then stop it. Needs gradio installed in this Python environment.",
+    )
+    demo.add_argument(
+        "--startup-timeout", metavar="S", type=_positive_float, default=180.0,
+        help="how long to wait for the demo app to start (default: 180)",
+    )
+    return parser, {"info": info, "call": call, "demo": demo}
+
+
+def parse_argv(argv: Sequence[str]) -> argparse.Namespace:
+    """Parse the command line; ARGS may come before, between or after the options."""
+    parser, commands = _build()
+    argv = list(argv)
+    if argv and argv[0] in commands:
+        # parse_intermixed_args cannot handle sub-commands: give the sub-parser the rest
+        namespace = commands[argv[0]].parse_intermixed_args(argv[1:])
+        namespace.command = argv[0]
+        return namespace
+    return parser.parse_args(argv)
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0: {text!r}")
+    return value
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(name)  # NaN, Infinity: not JSON, keep the text
+
+
+def parse_value(text: str) -> Any:
+    """A command-line value: ``@path`` is a file, JSON when it parses, else the string itself."""
+    if text.startswith("@@"):
+        return text[1:]
+    if text.startswith("@") and len(text) > 1:
+        return handle_file(text[1:])
+    try:
+        return json.loads(text, parse_constant=_no_constants)
+    except ValueError:
+        return text
+
+
+def parse_kw(items: Sequence[str]) -> dict[str, Any]:
+    """``["a=1", "name=x"]`` -> ``{"a": 1, "name": "x"}``."""
+    kwargs: dict[str, Any] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise UsageError(f"--kw needs NAME=VALUE, got {item!r}")
+        if name in kwargs:
+            raise UsageError(f"--kw {name} given twice")
+        kwargs[name] = parse_value(value)
+    return kwargs
+
+
+def parse_auth(text: str | None) -> tuple[str, str] | None:
+    if text is None:
+        return None
+    user, sep, password = text.partition(":")
+    if not sep or not user:
+        raise UsageError("--auth needs USER:PASSWORD")
+    return user, password

@@ -1,0 +1,100 @@
+"""``gradio-jobs info``: the app's endpoints, their parameters, types and defaults."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any, Mapping
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from .._exceptions import GradioJobsError
+from ._args import UsageError
+from ._call import make_client, print_error
+from ._exit import ExitCode, exit_code_for
+
+__all__ = ["run", "endpoints_table"]
+
+
+def _json_text(value: Any) -> str:
+    try:
+        return json.dumps(value, ensure_ascii=False, default=str)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+def endpoints_table(src: str, description: Mapping[str, Any]) -> Table:
+    """One row per parameter: endpoint, parameter, type, default, component, and what it returns."""
+    named = description.get("named_endpoints") or {}
+    unnamed = description.get("unnamed_endpoints") or {}
+    count = len(named) + len(unnamed)
+    table = Table(
+        title=f"{src}: {count} endpoint{'s' if count != 1 else ''}",
+        title_justify="left",
+    )
+    table.add_column("endpoint", style="bold cyan", no_wrap=True)
+    table.add_column("parameter", style="bold")
+    table.add_column("type")
+    table.add_column("default")
+    table.add_column("component", style="dim")
+    table.add_column("returns")
+    entries = [(name, entry) for name, entry in named.items()]
+    entries += [(f"fn_index={index}", entry) for index, entry in unnamed.items()]
+    for name, entry in entries:
+        label = Text(name)
+        if entry.get("is_generator"):
+            label.append("\ngenerator", style="italic magenta")
+        if entry.get("visibility") not in (None, "public"):
+            label.append(f"\n{entry['visibility']}", style="dim")
+        returns = "\n".join(
+            f"{r.get('label') or 'output'}: {(r.get('python_type') or {}).get('type') or 'Any'}"
+            for r in entry.get("returns") or []
+        ) or "-"
+        params = entry.get("parameters") or []
+        if not params:
+            table.add_row(label, Text("(none)", style="dim"), "", "", "", returns, end_section=True)
+            continue
+        for n, p in enumerate(params):
+            if p.get("parameter_has_default"):
+                default = Text(_json_text(p.get("parameter_default")))
+            else:
+                default = Text("required", style="yellow")
+            table.add_row(
+                label if n == 0 else "",
+                p.get("parameter_name") or p.get("label") or f"arg{n}",
+                (p.get("python_type") or {}).get("type") or "Any",
+                default,
+                p.get("component") or "",
+                returns if n == 0 else "",
+                end_section=n == len(params) - 1,
+            )
+    return table
+
+
+def run(args: argparse.Namespace) -> int:
+    out = Console()
+    err = Console(stderr=True)
+    try:
+        client = make_client(args)
+    except UsageError as exc:
+        print_error(err, str(exc))
+        return ExitCode.USAGE
+    except KeyboardInterrupt:
+        print_error(err, "interrupted while connecting")
+        return ExitCode.INTERRUPTED
+    except GradioJobsError as exc:
+        print_error(err, exc)
+        return exit_code_for(exc)
+    try:
+        description = client.app.describe(all_endpoints=args.all)
+        src = client.src
+    finally:
+        client.close()
+    if args.json:
+        out.file.write(json.dumps(description, ensure_ascii=False, indent=2, default=str) + "\n")
+        out.file.flush()
+    else:
+        out.print(endpoints_table(src, description))
+    return ExitCode.OK
