@@ -31,18 +31,8 @@ from ._exceptions import (
     UnsupportedServerError,
     ValidationError,
 )
-from ._fanin import (
-    ALL_COMPLETED,
-    FIRST_COMPLETED,
-    FIRST_EXCEPTION,
-    AsyncMapRun,
-    MapProgress,
-    MapRun,
-    amap_jobs,
-    as_completed,
-    map_jobs,
-    wait,
-)
+from ._fanin import ALL_COMPLETED, FIRST_COMPLETED, FIRST_EXCEPTION, DoneAndNotDone, as_completed, wait
+from ._map import AsyncMapRun, MapProgress, MapRun, amap_jobs, map_jobs
 from ._job import Job
 from ._retry import RetryPolicy, SubmitRetry
 from .protocol import events
@@ -65,6 +55,7 @@ __all__ = [
     "ALL_COMPLETED",
     "FIRST_COMPLETED",
     "FIRST_EXCEPTION",
+    "DoneAndNotDone",
     "Job",
     "AsyncJob",
     "Deadline",

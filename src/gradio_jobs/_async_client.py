@@ -12,7 +12,7 @@ import httpx
 
 from ._async_job import AsyncJob, Deadline, EventListener
 from ._callbacks import JobCallbacks
-from ._fanin import AsyncMapRun, MapProgress, amap_jobs
+from ._map import AsyncMapRun, MapProgress, amap_jobs
 from ._exceptions import AuthenticationError, GradioJobsError, UnsupportedServerError
 from ._retry import RetryPolicy, SubmitRetry
 from ._spaces import resolve_space, space_id_of, stored_token

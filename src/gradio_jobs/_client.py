@@ -14,7 +14,7 @@ from ._retry import RetryPolicy, SubmitRetry
 from ._exceptions import GradioJobsError
 from .protocol.api import App
 from ._callbacks import JobCallbacks
-from ._fanin import MapProgress, MapRun, map_jobs
+from ._map import MapProgress, MapRun, map_jobs
 from .protocol.job import JobState
 from .protocol.status import LogMessage, StatusUpdate
 from .transport.files import DEFAULT_DOWNLOAD_DIR
