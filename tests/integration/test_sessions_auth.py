@@ -501,7 +501,7 @@ def some_apps(session_pool) -> SessionApps:
     for version in requested_versions():
         if venv_exists(version):
             return session_pool.get(version)
-    pytest.skip("no server venv")
+    pytest.skip("no server venv for any requested version: " + ", ".join(missing_venv_reason(v) for v in requested_versions()))
 
 
 def test_sync_event_hooks_work_with_the_sync_client(some_apps: SessionApps) -> None:

@@ -216,18 +216,26 @@ def _fresh(api_name: str) -> JobState:
     return state
 
 
-def test_take_hands_outputs_back_and_commit_delivers_their_finished_form() -> None:
-    state = _fresh("/add")
-    pending = None
-    for message in _payloads("add6"):
+def _take_outputs(state: JobState, capture: str, limit: int | None = None) -> list[PendingOutput]:
+    """Feed a capture through ``take``; the outputs it hands back (at most ``limit``)."""
+    pendings: list[PendingOutput] = []
+    for message in _payloads(capture):
         if message.event_id is None:
             continue
         if state.job_id is None:
             state.joined(message.event_id)
         taken = state.take(message)
         if isinstance(taken, PendingOutput):
-            pending = taken
-    assert pending is not None and pending.final and pending.value == 3
+            pendings.append(taken)
+            if len(pendings) == limit:
+                break
+    return pendings
+
+
+def test_take_hands_outputs_back_and_commit_delivers_their_finished_form() -> None:
+    state = _fresh("/add")
+    (pending,) = _take_outputs(state, "add6")
+    assert pending.final and pending.value == 3
     assert not state.done and state.finishing
     # The server is done with it: a cancel or a dropped connection changes nothing now.
     assert state.cancel() == [] and state.lost("gone") == [] and state.expire("total", 1.0) == []
@@ -238,17 +246,7 @@ def test_take_hands_outputs_back_and_commit_delivers_their_finished_form() -> No
 
 def test_a_yield_finished_after_a_cancel_is_dropped() -> None:
     state = _fresh("/count")
-    pendings = []
-    for message in _payloads("count6"):
-        if message.event_id is None:
-            continue
-        if state.job_id is None:
-            state.joined(message.event_id)
-        taken = state.take(message)
-        if isinstance(taken, PendingOutput):
-            pendings.append(taken)
-            if len(pendings) == 2:
-                break
+    pendings = _take_outputs(state, "count6", limit=2)
     assert [p.final for p in pendings] == [False, False]
     state.commit(pendings[0], "first")
     state.cancel()
@@ -258,14 +256,7 @@ def test_a_yield_finished_after_a_cancel_is_dropped() -> None:
 
 def test_a_yield_of_an_earlier_attempt_is_dropped() -> None:
     state = _fresh("/count")
-    for message in _payloads("count6"):
-        if message.event_id is None:
-            continue
-        if state.job_id is None:
-            state.joined(message.event_id)
-        taken = state.take(message)
-        if isinstance(taken, PendingOutput):
-            break
+    (taken,) = _take_outputs(state, "count6", limit=1)
     state.restart("lost")
     assert state.commit(taken, "stale") == []
     assert state.outputs == []

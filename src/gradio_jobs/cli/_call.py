@@ -81,6 +81,21 @@ def make_client(args: argparse.Namespace, **options: Any) -> Client:
     )
 
 
+def connect(args: argparse.Namespace, err: Console, **options: Any) -> Client | int:
+    """The client for ``args.src``, or the exit code after saying on ``err`` why there is none."""
+    try:
+        return make_client(args, **options)
+    except UsageError as exc:
+        print_error(err, str(exc))
+        return ExitCode.USAGE
+    except KeyboardInterrupt:
+        print_error(err, "interrupted while connecting")
+        return ExitCode.INTERRUPTED
+    except GradioJobsError as exc:
+        print_error(err, exc)
+        return exit_code_for(exc)
+
+
 def print_error(console: Console, error: BaseException | str) -> None:
     text = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
     console.print(f"error: {text}", style="bold red", markup=False, highlight=False, soft_wrap=True)
@@ -205,14 +220,9 @@ def run(args: argparse.Namespace) -> int:
         return exit_code_for(exc)
     display = choose_display(args.json, args.quiet, out, err)
     download = args.download_dir if args.download_dir is not None else DEFAULT_DOWNLOAD_DIR
-    try:
-        client = make_client(args, download_files=download)
-    except KeyboardInterrupt:
-        print_error(err, "interrupted while connecting")
-        return ExitCode.INTERRUPTED
-    except GradioJobsError as exc:
-        print_error(err, exc)
-        return exit_code_for(exc)
+    client = connect(args, err, download_files=download)
+    if not isinstance(client, Client):
+        return client
     try:
         spec = JobSpec(args.api_name, positional, kwargs, timeout=args.timeout)
         try:

@@ -10,10 +10,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from .._exceptions import GradioJobsError
-from ._args import UsageError
-from ._call import make_client, print_error
-from ._exit import ExitCode, exit_code_for
+from .._client import Client
+from ._call import connect
+from ._exit import ExitCode
 
 __all__ = ["run", "endpoints_table"]
 
@@ -76,17 +75,9 @@ def endpoints_table(src: str, description: Mapping[str, Any]) -> Table:
 def run(args: argparse.Namespace) -> int:
     out = Console()
     err = Console(stderr=True)
-    try:
-        client = make_client(args)
-    except UsageError as exc:
-        print_error(err, str(exc))
-        return ExitCode.USAGE
-    except KeyboardInterrupt:
-        print_error(err, "interrupted while connecting")
-        return ExitCode.INTERRUPTED
-    except GradioJobsError as exc:
-        print_error(err, exc)
-        return exit_code_for(exc)
+    client = connect(args, err)
+    if not isinstance(client, Client):
+        return client
     try:
         description = client.app.describe(all_endpoints=args.all)
         src = client.src
