@@ -13,7 +13,7 @@ import httpx
 from ._async_job import AsyncJob, Deadline, EventListener
 from ._callbacks import JobCallbacks
 from ._map import AsyncMapRun, MapProgress, amap_jobs
-from ._exceptions import AuthenticationError, GradioJobsError, UnsupportedServerError
+from ._exceptions import AuthenticationError, GradioJobsError, ServerError, UnsupportedServerError
 from ._retry import RetryPolicy, SubmitRetry
 from ._spaces import resolve_space, space_id_of, stored_token
 from ._view_api import view_api
@@ -21,10 +21,13 @@ from .protocol import events as ev
 from .protocol import files
 from .protocol.api import App, Endpoint, build_app
 from .protocol.cancel import NO_TASK, CancelAction, plan_cancel
+from .protocol.capabilities import Route
+from .protocol.requests import join_body
 from .protocol.job import JobState
 from .protocol.status import LogMessage, StatusUpdate
 from .transport import Heartbeat, HttpTransport, SessionStream
 from .transport.files import DEFAULT_DOWNLOAD_DIR, download_file, gather_limited, upload_file
+from .transport.job_routes import run_direct, run_job_stream, run_websocket
 
 __all__ = ["AsyncClient"]
 
@@ -38,7 +41,7 @@ MAX_DOWNLOADS = 4
 def _outcome_of_dropping(job: AsyncJob) -> str:
     """What the server does with a job when its session's stream is dropped."""
     state = job._state
-    if state.job_id is None:
+    if not state.joined_server:
         return ev.OUTCOME_NEVER_SENT
     if not state.started:
         return ev.OUTCOME_DEQUEUED
@@ -111,6 +114,8 @@ class AsyncClient:
         self._connecting: asyncio.Future[App] | None = None
         self.session_hash = str(uuid.uuid4())
         self._streams: dict[str, SessionStream] = {}
+        #: The connections of jobs that have one of their own (older servers, direct calls).
+        self._connections: set[asyncio.Task[None]] = set()
         self._background: set[asyncio.Task[Any]] = set()
         self._closed = False
         self._closing = False
@@ -176,11 +181,17 @@ class AsyncClient:
         if not app.capabilities.supported:
             raise UnsupportedServerError(
                 f"the app runs gradio {app.capabilities.version_string or '(unknown version)'} with the "
-                f"{app.capabilities.protocol!r} queue protocol, which this client does not speak yet"
+                f"{app.capabilities.protocol!r} queue protocol, which this client does not speak"
             )
-        info = await transport.get_json(
-            app.api_url + "info", "Loading the app's API description", params={"all_endpoints": "True"}
-        )
+        try:
+            info = await transport.get_json(
+                app.api_url + "info", "Loading the app's API description", params={"all_endpoints": "True"}
+            )
+        except ServerError as exc:
+            # Old servers have no /info, and some fail on it (4.21 answers 500 for some apps):
+            # the config alone still describes every endpoint, with less precise names.
+            logger.warning("the app has no usable API description (%s); reading the endpoints from its config", exc)
+            info = None
         app = build_app(self.src, config, info if isinstance(info, dict) else None)
         if self.verbose:
             logger.info("Loaded as API: %s (gradio %s)", self.src, app.capabilities.version_string)
@@ -293,6 +304,11 @@ class AsyncClient:
         streams, self._streams = list(self._streams.values()), {}
         for stream in streams:
             await stream.aclose()
+        connections = list(self._connections)
+        for task in connections:
+            task.cancel()
+        if connections:
+            await asyncio.gather(*connections, return_exceptions=True)
         if self._heartbeat is not None:
             # The server runs the app's unload handlers when this connection closes.
             await self._heartbeat.aclose()
@@ -358,13 +374,7 @@ class AsyncClient:
     async def _join(self, endpoint: Endpoint, data: list[Any], session_hash: str) -> str:
         """Join the queue; retried (SubmitRetry) only while the server has surely not taken the job."""
         assert self._transport is not None
-        body = {
-            "data": data,
-            "fn_index": endpoint.fn_index,
-            "session_hash": session_hash,
-            "event_data": None,
-            "trigger_id": None,
-        }
+        body = join_body(endpoint, data, session_hash)
         url = self.app.api_url + "queue/join"
         attempt = 0
         while True:
@@ -442,6 +452,35 @@ class AsyncClient:
             )
             self._streams[session_hash] = stream
         stream.register(job_id, job)
+
+    def _route(self, endpoint: Endpoint) -> Route:
+        return self.app.capabilities.route_for(endpoint)
+
+    def _open_route(self, job: AsyncJob) -> asyncio.Task[None]:
+        """Start the job's own connection (websocket, job stream or direct call)."""
+        assert self._transport is not None
+        route, api_url = self._route(job._endpoint), self.app.api_url
+        args = (job._endpoint, job._data, job._session_hash, job)
+        if route is Route.WEBSOCKET:
+            runner = run_websocket(self._transport, api_url + "queue/join", *args)
+        elif route is Route.JOB_STREAM:
+            runner = run_job_stream(self._transport, api_url, *args, read_timeout=self._stream_timeout)
+        else:
+            runner = run_direct(self._transport, api_url, *args)
+        task = asyncio.get_running_loop().create_task(self._guard_route(runner, job))
+        self._connections.add(task)
+        task.add_done_callback(self._connections.discard)
+        return task
+
+    @staticmethod
+    async def _guard_route(runner: Coroutine[Any, Any, None], job: AsyncJob) -> None:
+        try:
+            await runner
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # never leave the job waiting on a dead connection
+            logger.exception("gradio-jobs: the connection of job %s failed", job.job_id)
+            job.lose(f"its connection failed: {exc!r}")
 
     def _stream_forget(self, job_id: str) -> None:
         for stream in self._streams.values():

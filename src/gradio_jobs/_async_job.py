@@ -14,6 +14,7 @@ from .protocol import events as ev
 from .protocol import messages as m
 from .protocol.api import Endpoint
 from .protocol.cancel import CancelAction
+from .protocol.capabilities import Route
 from ._callbacks import JobCallbacks, run_calls
 from .protocol.job import JobState, PendingOutput, Timings
 from .protocol.status import StatusUpdate
@@ -91,6 +92,8 @@ class AsyncJob:
                 self._timers.append(self._loop.call_later(deadline.total, self._expire, "total", deadline.total))
             if deadline.queue is not None:
                 self._timers.append(self._loop.call_later(deadline.queue, self._expire, "queue", deadline.queue))
+        #: The job's own connection, on the routes that give each job one (see transport/job_routes.py).
+        self._connection: asyncio.Task[None] | None = None
         self._task: asyncio.Task[None] | None = self._loop.create_task(self._submit())
 
     # -- public API ---------------------------------------------------------------------
@@ -288,6 +291,10 @@ class AsyncJob:
                 if self._state.cancelling:
                     self._apply(self._state.resolve_cancel(ev.OUTCOME_NEVER_SENT))
                     return
+            if self._client._route(self._endpoint) is not Route.SESSION_STREAM:
+                # The job's own connection carries it from here to its end (it calls accepted()).
+                self._connection = self._client._open_route(self)
+                return
             job_id = await self._client._join(self._endpoint, self._data, self._session_hash)
         except asyncio.CancelledError:
             self._apply(self._state.lost("the client was closed while the job was joining"))
@@ -329,11 +336,20 @@ class AsyncJob:
                     break
                 backlog.popleft()()
 
-    # JobSink, called by the session's stream reader.
+    # JobSink (transport/stream.py) and RouteSink (transport/job_routes.py), called by the
+    # session's stream reader or by the job's own connection.
 
     @property
     def finished(self) -> bool:
         return self._state.settled
+
+    def accepted(self, job_id: str | None) -> None:
+        """The server has the job (on routes where each job has its own connection)."""
+        if self._state.settled:
+            return
+        self._apply(self._state.joined(job_id))
+        if self._state.cancelling:
+            self._client._drive_cancel(self)
 
     def deliver(self, message: m.Message) -> None:
         if self._backlog is not None:
@@ -381,7 +397,7 @@ class AsyncJob:
             return
         self._apply(self._state.lost(reason))
 
-    def reject(self, error: ProtocolError) -> None:
+    def reject(self, error: BaseException) -> None:
         if self._backlog is not None:
             self._backlog.append(lambda: self.reject(error))
             return

@@ -11,6 +11,7 @@ out), a JS-only listener, an unload handler and stream (a fast generator). Runti
 """
 
 import argparse
+import inspect
 import os
 import tempfile
 import time
@@ -32,20 +33,28 @@ def parse_args():
     return p.parse_args()
 
 
+def _listener_options():
+    click = gr.Button.click if hasattr(gr.Button, "click") else gr.Button().click
+    return set(inspect.signature(click).parameters)
+
+
+LISTENER_OPTIONS = _listener_options()
+
+
 def visibility(kind):
     """Event keyword arguments for an "undocumented" or "private" endpoint."""
     if V >= 6:
         return {"api_visibility": kind}
     if kind == "private":
         return {"api_name": False}
-    if V >= 4:
+    if "show_api" in LISTENER_OPTIONS:
         return {"show_api": False}
-    return {}  # 3.x: no way to hide a named endpoint
+    return {}  # before 4.1x: no way to hide a named endpoint
 
 
 def limit(n):
     """Event keyword arguments for a per-event concurrency limit (4.x and later)."""
-    return {"concurrency_limit": n} if V >= 4 else {}
+    return {"concurrency_limit": n} if "concurrency_limit" in LISTENER_OPTIONS else {}
 
 
 # ---------------------------------------------------------------- functions

@@ -6,7 +6,7 @@ import pytest
 
 from gradio_jobs import ArgumentError, EndpointNotFoundError
 from gradio_jobs.protocol.api import build_app
-from gradio_jobs.protocol.capabilities import Capabilities, parse_version
+from gradio_jobs.protocol.capabilities import Capabilities, Route, parse_version
 from gradio_jobs.protocol.diff import DeleteSemantics
 from gradio_jobs.protocol.view import render_api
 from tests.fixtures import captures
@@ -30,7 +30,28 @@ def test_capabilities_per_version() -> None:
     old = Capabilities.from_config({"version": "4.16.0", "protocol": "sse_v1"})
     assert old.diff_semantics is None and not old.close_stream and not old.cancel_route and old.multiplexed_stream
     ws = Capabilities.from_config({"version": "3.50.2"})
-    assert ws.protocol == "ws" and not ws.supported
+    assert ws.protocol == "ws" and ws.supported and ws.legacy_files and ws.reset_by == "fn_index"
+    assert not Capabilities.from_config({"version": "9.0", "protocol": "carrier_pigeon"}).supported
+
+
+@pytest.mark.parametrize(
+    "config,queued_route",
+    [
+        ({"version": "3.50.2", "enable_queue": True}, Route.WEBSOCKET),
+        ({"version": "4.8.0", "protocol": "sse"}, Route.JOB_STREAM),
+        ({"version": "4.16.0", "protocol": "sse_v1"}, Route.SESSION_STREAM),
+        ({"version": "4.21.0", "protocol": "sse_v2.1"}, Route.SESSION_STREAM),
+        ({"version": "6.31.0", "protocol": "sse_v3"}, Route.SESSION_STREAM),
+        ({"version": "3.50.2", "enable_queue": False}, Route.DIRECT),
+    ],
+)
+def test_route_per_generation(config, queued_route) -> None:
+    """Queued events take the generation's queue route; events with queue=False go direct."""
+    caps = Capabilities.from_config(config)
+    app = build_app(SRC, {**config, "dependencies": [{"id": 0, "queue": None}, {"id": 1, "queue": False}]}, None)
+    queued, unqueued = app.endpoints
+    assert caps.route_for(queued) is queued_route
+    assert caps.route_for(unqueued) is Route.DIRECT
 
 
 @pytest.mark.parametrize("text,expected", [("4.44.1", (4, 44, 1)), ("5.0.0b3", (5, 0, 0)), ("6", (6,)),

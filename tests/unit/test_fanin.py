@@ -27,6 +27,7 @@ from gradio_jobs import (
     wait,
 )
 from gradio_jobs._map import _call_args, _Ledger
+from gradio_jobs.protocol.capabilities import Route
 from gradio_jobs.protocol import events as ev
 from gradio_jobs.protocol import messages as m
 from gradio_jobs.protocol.api import build_app
@@ -335,6 +336,9 @@ class StandInAsyncClient:
     # -- what the job calls back
     async def _upload_inputs(self, data: list[Any], progress: Any) -> list[Any]:
         return data
+
+    def _route(self, endpoint: Any) -> Route:
+        return Route.SESSION_STREAM
 
     async def _join(self, endpoint: Any, data: list[Any], session_hash: str) -> str:
         self._ids += 1

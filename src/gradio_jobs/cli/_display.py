@@ -302,7 +302,7 @@ class PlainDisplay(Display):
         if isinstance(event, ev.Uploading):
             return f"uploading: {event.name} {format_bytes(event.sent)} of {format_bytes(event.total)}"
         if isinstance(event, ev.Joined):
-            return f"joined the queue: job id {event.job_id}"
+            return f"joined the queue: job id {event.job_id}" if event.job_id else "sent to the server"
         if isinstance(event, ev.Queued):
             if view.started_at is not None:
                 return None

@@ -6,13 +6,30 @@ This is the only place that looks at version strings: everything else asks a
 
 from __future__ import annotations
 
+import enum
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .diff import DeleteSemantics, delete_semantics_for
 
-__all__ = ["Capabilities", "parse_version"]
+if TYPE_CHECKING:
+    from .api import Endpoint
+
+__all__ = ["Capabilities", "Route", "parse_version"]
+
+
+class Route(enum.Enum):
+    """How a job travels to the server and how its messages come back (protocol.md §2.7)."""
+
+    #: ``POST queue/join``, then the session's one ``GET queue/data`` stream (sse_v1 and later).
+    SESSION_STREAM = "session stream"
+    #: One ``GET queue/join`` stream per job that asks for the data (``sse``, 4.0 to 4.8).
+    JOB_STREAM = "job stream"
+    #: One websocket per job at ``queue/join`` with the hash/data handshake (``ws``, 3.x).
+    WEBSOCKET = "websocket"
+    #: ``POST run/predict`` without the queue: one request, one answer.
+    DIRECT = "direct"
 
 _QUEUE_PROTOCOLS = ("ws", "sse", "sse_v1", "sse_v2", "sse_v2.1", "sse_v3")
 
@@ -55,6 +72,12 @@ class Capabilities:
     #: Visibility is encoded as ``api_visibility`` (6.x) instead of ``api_name``/``show_api``.
     api_visibility_field: bool
     max_file_size: int | None
+    #: The app runs queued events through its queue (3.x apps may turn it off).
+    queue_enabled: bool = True
+    #: Files travel as 3.x dicts (``name``, ``data``, ``is_file``) rather than FileData.
+    legacy_files: bool = False
+    #: ``POST reset`` stops a job: by ``event_id`` (4.x before 4.35), by ``fn_index`` (3.x), or not at all.
+    reset_by: str | None = None
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Capabilities:
@@ -87,9 +110,22 @@ class Capabilities:
             file_meta=protocol in ("sse_v2.1", "sse_v3"),
             api_visibility_field=known[0] >= 6,
             max_file_size=max_file_size if isinstance(max_file_size, int) else None,
+            queue_enabled=bool(config.get("enable_queue", True)),
+            legacy_files=protocol == "ws",
+            reset_by="fn_index" if protocol == "ws" else "event_id" if known < (4, 35) else None,
         )
 
     @property
     def supported(self) -> bool:
-        """Whether this client speaks the server's queue protocol yet."""
-        return self.multiplexed_stream
+        """Whether this client speaks the server's queue protocol."""
+        return self.protocol in _QUEUE_PROTOCOLS
+
+    def route_for(self, endpoint: Endpoint) -> Route:
+        """The way a job of ``endpoint`` is run on this server."""
+        if not endpoint.queue or not self.queue_enabled:
+            return Route.DIRECT
+        if self.multiplexed_stream:
+            return Route.SESSION_STREAM
+        if self.protocol == "sse":
+            return Route.JOB_STREAM
+        return Route.WEBSOCKET

@@ -62,9 +62,10 @@ class Uploading(_Event):
 
 @dataclass(frozen=True)
 class Joined(_Event):
-    """The server accepted the job and gave it an id."""
+    """The server accepted the job; ``job_id`` is its id there (None where the protocol has
+    none: the 3.x websocket queue and calls that bypass the queue)."""
 
-    job_id: str
+    job_id: str | None
 
 
 @dataclass(frozen=True)

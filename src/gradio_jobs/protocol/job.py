@@ -121,6 +121,8 @@ class JobState:
         self.capabilities = capabilities
         self.keep_outputs = keep_outputs
         self.job_id: str | None = None
+        #: The server has the job (some routes never give it an id).
+        self.joined_server = False
         # The log and the outputs are each replaced whole (never edited in place but for
         # appends) when trimmed, so a reader on another thread always sees a consistent window.
         #: ``(sequence number, event)``, in order; numbers count every event ever emitted.
@@ -163,7 +165,7 @@ class JobState:
 
     @property
     def phase(self) -> Phase:
-        if self.job_id is None:
+        if not self.joined_server:
             return Phase.JOINING
         return Phase.RUNNING if self.started else Phase.QUEUED
 
@@ -187,8 +189,9 @@ class JobState:
         self._set_status(Status.SENDING_DATA, progress_data=[unit])
         return self._emit(ev.Uploading(name, sent, total))
 
-    def joined(self, job_id: str) -> list[ev.JobEvent]:
+    def joined(self, job_id: str | None) -> list[ev.JobEvent]:
         self.job_id = job_id
+        self.joined_server = True
         return self._emit(ev.Joined(job_id))
 
     def fail(self, error: BaseException) -> list[ev.JobEvent]:
@@ -244,6 +247,7 @@ class JobState:
         if self.done:
             return []
         self.job_id = None
+        self.joined_server = False
         self.started = False
         self.attempt += 1
         self._full = None
@@ -309,6 +313,8 @@ class JobState:
             self._set_status(Status.JOINING_QUEUE)
             return []
         if isinstance(msg, m.SendData):
+            if self.job_id is None and msg.event_id is not None:
+                self.job_id = msg.event_id  # 4.0 to 4.8 name the job only now
             self._set_status(Status.SENDING_DATA)
             return []
         if isinstance(msg, m.UnknownMessage):

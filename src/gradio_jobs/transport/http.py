@@ -82,6 +82,7 @@ class HttpTransport:
         if isinstance(verify, (str, os.PathLike)):
             # A CA bundle: httpx wants it as an SSL context.
             options["verify"] = ssl.create_default_context(cafile=os.fspath(verify))
+        self._verify = options["verify"]
         extra = dict(httpx_kwargs or {})
         hooks = {kind: [_awaitable(h) for h in fns] for kind, fns in dict(extra.pop("event_hooks", None) or {}).items()}
         options.update(extra)
@@ -105,6 +106,28 @@ class HttpTransport:
         for name in (*self._app_headers, *_CREDENTIAL_HEADERS):
             if name in request.headers:
                 del request.headers[name]
+
+    def websocket_options(self, url: str) -> tuple[str, dict[str, Any]]:
+        """The ``ws(s)://`` address of the app's http(s) ``url``, with the headers and TLS
+        settings for a websocket there (credentials included: it is the app's own origin)."""
+        if not self.is_app_url(url):
+            raise ValueError(f"{url} is not on the app's origin")
+        url = "ws" + url[len("http"):]
+        headers = {"user-agent": f"gradio-jobs/{__version__}", **self._app_headers}
+        cookies = "; ".join(f"{c.name}={c.value}" for c in self.client.cookies.jar)
+        if cookies:
+            headers["cookie"] = cookies
+        tls: Any = None
+        if url.startswith("wss://"):
+            if isinstance(self._verify, ssl.SSLContext):
+                tls = self._verify
+            elif self._verify is False:
+                tls = ssl.create_default_context()
+                tls.check_hostname = False
+                tls.verify_mode = ssl.CERT_NONE
+            else:
+                tls = ssl.create_default_context()
+        return url, {"additional_headers": headers, "ssl": tls}
 
     async def login(self, url: str, username: str, password: str) -> None:
         """Log in through the app's login route; its cookies then go with every request."""

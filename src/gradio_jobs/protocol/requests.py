@@ -1,0 +1,71 @@
+"""What the client sends on each route, and the direct route's answers as queue messages.
+
+Every route of every server generation carries the same few fields (protocol.md §2.1, §2.7);
+this module is the one place that spells them out. Pure functions, no I/O.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._exceptions import ProtocolError
+from . import messages as m
+from .api import Endpoint
+from .capabilities import Capabilities
+
+__all__ = ["join_body", "hash_reply", "data_reply", "predict_body", "predict_messages", "reset_body"]
+
+
+def join_body(endpoint: Endpoint, data: list[Any], session_hash: str) -> dict[str, Any]:
+    """``POST queue/join`` (sse_v1 and later)."""
+    return {
+        "data": data,
+        "fn_index": endpoint.fn_index,
+        "session_hash": session_hash,
+        "event_data": None,
+        "trigger_id": None,
+    }
+
+
+def hash_reply(endpoint: Endpoint, session_hash: str) -> dict[str, Any]:
+    """The answer to ``send_hash`` on the 3.x websocket."""
+    return {"fn_index": endpoint.fn_index, "session_hash": session_hash}
+
+
+def data_reply(endpoint: Endpoint, data: list[Any], session_hash: str, event_id: str | None) -> dict[str, Any]:
+    """The answer to ``send_data`` (3.x websocket; ``POST queue/data`` on 4.0 to 4.8)."""
+    body: dict[str, Any] = {"data": data, "event_data": None, "fn_index": endpoint.fn_index, "session_hash": session_hash}
+    if event_id is not None:
+        body["event_id"] = event_id
+    return body
+
+
+def predict_body(endpoint: Endpoint, data: list[Any], session_hash: str) -> dict[str, Any]:
+    """``POST run/predict``: the route of events that bypass the queue."""
+    return {"data": data, "fn_index": endpoint.fn_index, "session_hash": session_hash, "event_data": None}
+
+
+def reset_body(caps: Capabilities, endpoint: Endpoint, session_hash: str, event_id: str | None) -> dict[str, Any] | None:
+    """``POST reset``, which stops a job where the server has no ``cancel`` route (None: it cannot)."""
+    if caps.reset_by == "fn_index":
+        return {"fn_index": endpoint.fn_index, "session_hash": session_hash}
+    if caps.reset_by == "event_id" and event_id is not None:
+        return {"event_id": event_id, "fn_index": endpoint.fn_index, "session_hash": session_hash}
+    return None
+
+
+def predict_messages(status_code: int, body: Any) -> list[m.Message]:
+    """A ``run/predict`` answer as the queue messages it stands for.
+
+    200 carries the output (``is_generating`` marks one step of a generator); an app error
+    comes back as a non-200 answer whose body has an ``error`` key.
+    """
+    if isinstance(body, dict) and status_code == 200 and isinstance(body.get("data"), list):
+        if body.get("is_generating"):
+            return [m.Generating(None, body["data"], True)]
+        return [m.Completed(None, True, body["data"], None, None, False)]
+    if isinstance(body, dict) and "error" in body:
+        error = {k: v for k, v in body.items() if k != "data"}
+        title = error.get("title") if isinstance(error.get("title"), str) else None
+        return [m.Completed(None, False, None, error, title, False)]
+    raise ProtocolError(f"run/predict answered HTTP {status_code} with {str(body)[:200]!r}", payload=body)
