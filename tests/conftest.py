@@ -6,8 +6,10 @@ Fixtures
                     the test is parametrized over the versions (ids ``gradio-6.31.0`` ...).
                     The servers come from a shared pool, started once per session.
 ``server_version``  the version string of the current parametrization (``server`` uses it).
+``generation``      like ``server_version``, over every generation (3.50.2 to 6.31.0);
+``gen_server``      its server. The behavioural suite uses these two.
 ``servers``         the session pool: ``servers["5.50.0"]`` / ``servers.get(v)``. On first
-                    use it starts core_app on every available version concurrently.
+                    use it starts core_app on every version the collected tests need, concurrently.
 ``start_server``    factory for dedicated servers, stopped at the test's end:
                     ``start_server(app="core_app", version=None, args=["--max-size", "1"])``;
                     ``version=None`` means the test's ``server_version`` if it has one,
@@ -20,6 +22,8 @@ points at the venvs (default ``<repo>/.venvs``).
 
 from __future__ import annotations
 
+import json
+import os
 import sys
 import threading
 import time
@@ -30,6 +34,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from servers import (  # noqa: E402
+    ALL_VERSIONS,
     SERVER_VERSIONS as _DEFAULT_VERSIONS,
     GradioServer,
     missing_venv_reason,
@@ -41,7 +46,10 @@ from servers import (  # noqa: E402
 SERVER_VERSIONS = ["6.31.0", "5.50.0", "4.44.1"]
 assert SERVER_VERSIONS == _DEFAULT_VERSIONS
 
-SERVER_FIXTURES = {"server", "servers", "start_server"}
+SERVER_FIXTURES = {"server", "servers", "start_server", "gen_server"}
+VERSION_PARAMS = ("server_version", "generation")
+#: The versions the collected tests run against (the pool starts these together).
+_needed_versions: list[str] = []
 
 
 def version_id(version: str) -> str:
@@ -109,7 +117,7 @@ _pool: ServerPool | None = None
 @pytest.fixture(scope="session")
 def servers():
     global _pool
-    pool = _pool = ServerPool(requested_versions(SERVER_VERSIONS))
+    pool = _pool = ServerPool(_needed_versions or requested_versions(SERVER_VERSIONS))
     try:
         yield pool
     finally:
@@ -124,6 +132,16 @@ def server_version(request) -> str:
 @pytest.fixture
 def server(servers, server_version) -> GradioServer:
     return servers.get(server_version)
+
+
+@pytest.fixture(params=requested_versions(ALL_VERSIONS), ids=version_id)
+def generation(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def gen_server(servers, generation) -> GradioServer:
+    return servers.get(generation)
 
 
 @pytest.fixture
@@ -151,9 +169,54 @@ def start_server(request):
 
 
 def pytest_collection_modifyitems(config, items):
+    needed: set[str] = set()
     for item in items:
         if SERVER_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.server)
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        needed.update(params[name] for name in VERSION_PARAMS if name in params)
+    _needed_versions[:] = [v for v in ALL_VERSIONS if v in needed]
+
+
+# -- the compatibility matrix: what the behavioural suite found on each server version ----------
+
+_matrix: dict[str, dict[str, dict[str, str]]] = {}
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    marker = item.get_closest_marker("feature")
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    if marker is None or "generation" not in params:
+        return
+    if report.when == "call" or (report.when == "setup" and not report.passed):
+        cells = _matrix.setdefault(params["generation"], {})
+        feature = marker.args[0]
+        if report.passed:
+            found = dict(item.user_properties).get("matrix")
+            if found is None and feature in cells:
+                return  # a twin test passed too: keep what the first one found
+            cell = {"result": "passed", "text": str(found or "yes")}
+        elif report.skipped:
+            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+            cell = {"result": "skipped", "text": reason.removeprefix("Skipped: ")}
+        else:
+            cell = {"result": "failed", "text": "fails"}
+        if cells.get(feature, {}).get("result") in (None, "passed") or cell["result"] == "failed":
+            cells[feature] = cell
+
+
+def pytest_sessionfinish(session):
+    if not _matrix:
+        return
+    path = Path(os.environ.get("GRADIO_JOBS_MATRIX_JSON") or Path(__file__).resolve().parent.parent / "build" / "compat.json")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    previous = json.loads(path.read_text()) if path.exists() else {}
+    for version, cells in _matrix.items():  # a partial run updates what it ran
+        previous.setdefault(version, {}).update(cells)
+    path.write_text(json.dumps(previous, indent=1, sort_keys=True))
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -36,6 +36,9 @@ REPO_ROOT = TESTS_DIR.parent
 APPS_DIR = TESTS_DIR / "apps"
 
 SERVER_VERSIONS = ["6.31.0", "5.50.0", "4.44.1"]
+#: Every server generation: the whole suite runs on SERVER_VERSIONS, the behavioural suite
+#: (tests/integration/test_generations.py) on all of these.
+ALL_VERSIONS = SERVER_VERSIONS + ["4.21.0", "4.20.1", "4.16.0", "4.8.0", "3.50.2"]
 
 STARTUP_TIMEOUT = 120.0
 POLL_INTERVAL = 0.1

@@ -20,9 +20,9 @@ from ._view_api import view_api
 from .protocol import events as ev
 from .protocol import files
 from .protocol.api import App, Endpoint, build_app
-from .protocol.cancel import NO_TASK, CancelAction, plan_cancel
+from .protocol.cancel import NO_TASK, CancelAction, outcome_of_stopping, plan_cancel
 from .protocol.capabilities import Route
-from .protocol.requests import join_body
+from .protocol.requests import join_body, reset_body
 from .protocol.job import JobState
 from .protocol.status import LogMessage, StatusUpdate
 from .transport import Heartbeat, HttpTransport, SessionStream
@@ -36,16 +36,6 @@ logger = logging.getLogger("gradio_jobs")
 # Files of one job moving at once (each transfer holds a connection).
 MAX_UPLOADS = 4
 MAX_DOWNLOADS = 4
-
-
-def _outcome_of_dropping(job: AsyncJob) -> str:
-    """What the server does with a job when its session's stream is dropped."""
-    state = job._state
-    if not state.joined_server:
-        return ev.OUTCOME_NEVER_SENT
-    if not state.started:
-        return ev.OUTCOME_DEQUEUED
-    return ev.OUTCOME_STOPPED if job._endpoint.is_generator else ev.OUTCOME_SERVER_CONTINUES
 
 
 def normalize_src(src: str) -> str:
@@ -296,7 +286,7 @@ class AsyncClient:
             state = job._state
             if not state.done:
                 job._apply(state.cancel())
-            job._apply(state.resolve_cancel(_outcome_of_dropping(job)))
+            job._apply(state.resolve_cancel(outcome_of_stopping(self.app.capabilities, job._endpoint, state.phase)))
         self._closed = True
         for job in list(self._jobs):
             if job._task is not None:
@@ -500,11 +490,19 @@ class AsyncClient:
             logger.info("job %s cannot be stopped on the server; it runs to its end, unheard", state.job_id)
             if state.job_id is not None:
                 self._stream_forget(state.job_id)
+            if job._connection is not None:
+                job._connection.cancel()
             job._apply(state.resolve_cancel(ev.OUTCOME_SERVER_CONTINUES))
+            return
+        if action is CancelAction.CLOSE:
+            if job._connection is not None:
+                job._connection.cancel()
+            job._apply(state.resolve_cancel(outcome_of_stopping(self.app.capabilities, job._endpoint, state.phase)))
             return
         if self._closing or self._transport is None:
             return  # close() drops the session, which cancels the job on the server
-        task = asyncio.get_running_loop().create_task(self._send_cancel(job, action))
+        sender = self._send_reset if action is CancelAction.RESET else self._send_cancel
+        task = asyncio.get_running_loop().create_task(sender(job, action))
         self._cancel_tasks.add(task)
         task.add_done_callback(self._cancel_tasks.discard)
 
@@ -525,6 +523,26 @@ class AsyncClient:
             except GradioJobsError as exc:
                 logger.warning("could not cancel job %s on the server: %s", state.job_id, exc)
                 job._apply(state.resolve_cancel(ev.OUTCOME_CONNECTION_LOST))
+
+    async def _send_reset(self, job: AsyncJob, action: CancelAction) -> None:
+        """Stop a running generator where the server has no cancel route (4.x before 4.31).
+
+        No message follows a reset: the job is settled here and its later messages dropped.
+        """
+        assert self._transport is not None
+        state = job._state
+        body = reset_body(self.app.capabilities, job._endpoint, job._session_hash, state.job_id)
+        if state.settled or body is None:
+            return
+        try:
+            await self._transport.post_ok(self.app.api_url + "reset", body, "Cancelling a job")
+        except GradioJobsError as exc:
+            logger.warning("could not cancel job %s on the server: %s", state.job_id, exc)
+            job._apply(state.resolve_cancel(ev.OUTCOME_CONNECTION_LOST))
+            return
+        if state.job_id is not None:
+            self._stream_forget(state.job_id)
+        job._apply(state.resolve_cancel(outcome_of_stopping(self.app.capabilities, job._endpoint, state.phase)))
 
     def _siblings_killed(self, target: AsyncJob) -> None:
         """A killing cancel of ``target`` also killed the running jobs of its endpoint in its session.

@@ -6,8 +6,8 @@ Runs unchanged under gradio 4.44.1, 5.50.0 and 6.31.0 (and, where cheap, older 4
     python core_app.py --port N [--max-size N] [--show-error]
 
 Endpoints (api_name): add, count, slow, notify, fail, crash, incr, sleeper, multi, grow,
-shrink, shrink_list, hidden (undocumented), priv (private), plus file_info (File in, File
-out), a JS-only listener, an unload handler and stream (a fast generator). Runtimes are kept short.
+shrink, shrink_list, hidden (undocumented), priv (private), direct (queue=False), plus
+file_info (File in, File out), a JS-only listener, an unload handler and stream (a fast generator). Runtimes are kept short.
 """
 
 import argparse
@@ -305,6 +305,10 @@ def build():
 
         if hasattr(demo, "unload"):
             demo.unload(on_unload)
+
+        d_a = gr.Number(label="direct a", value=1)
+        d_out = gr.Number(label="direct out")
+        gr.Button("direct").click(lambda x: x * 2, d_a, d_out, api_name="direct", queue=False)
 
         st_n = gr.Number(label="stream n", value=10)
         st_out = gr.Number(label="streamed")

@@ -17,7 +17,7 @@ from gradio_jobs import (
 from gradio_jobs.protocol import events as ev
 from gradio_jobs.protocol import messages as m
 from gradio_jobs.protocol.api import build_app
-from gradio_jobs.protocol.cancel import CancelAction, Phase, plan_cancel
+from gradio_jobs.protocol.cancel import CancelAction, Phase, outcome_of_stopping, plan_cancel
 from gradio_jobs.protocol.capabilities import Capabilities
 from gradio_jobs.protocol.job import JobState
 from gradio_jobs.transport.http import _retry_after
@@ -38,12 +38,37 @@ PLAIN, GEN = APP6.endpoint("/add"), APP6.endpoint("/count")
         ("6.31.0", PLAIN, Phase.RUNNING, CancelAction.NONE),  # a worker thread cannot be interrupted
         ("6.31.0", GEN, Phase.RUNNING, CancelAction.KILL),
         ("4.44.1", GEN, Phase.RUNNING, CancelAction.KILL),
-        ("4.30.0", GEN, Phase.RUNNING, CancelAction.NONE),  # no cancel route before 4.31
+        ("4.30.0", GEN, Phase.RUNNING, CancelAction.RESET),  # no cancel route before 4.31: reset
+        ("4.30.0", PLAIN, Phase.RUNNING, CancelAction.NONE),
+        ("4.36.0", GEN, Phase.RUNNING, CancelAction.KILL),
     ],
 )
 def test_plan_cancel(version, endpoint, phase, expected) -> None:
     caps = Capabilities.from_config({"version": version, "protocol": "sse_v3"})
     assert plan_cancel(caps, endpoint, phase) is expected
+
+
+@pytest.mark.parametrize(
+    "config,endpoint,phase,expected,outcome",
+    [
+        # Each job has its own connection: dropping it is the cancel.
+        ({"version": "3.50.2"}, PLAIN, Phase.QUEUED, CancelAction.CLOSE, "dequeued"),
+        ({"version": "3.50.2"}, GEN, Phase.RUNNING, CancelAction.CLOSE, "stopped"),
+        ({"version": "3.50.2"}, PLAIN, Phase.RUNNING, CancelAction.CLOSE, "server continues"),
+        ({"version": "4.8.0", "protocol": "sse"}, GEN, Phase.QUEUED, CancelAction.CLOSE, "dequeued"),
+        ({"version": "4.8.0", "protocol": "sse"}, GEN, Phase.RUNNING, CancelAction.CLOSE, "stopped"),
+        # The session stream before the cancel route: reset stops generators only.
+        ({"version": "4.16.0", "protocol": "sse_v1"}, GEN, Phase.QUEUED, CancelAction.WAIT, "dequeued"),
+        ({"version": "4.21.0", "protocol": "sse_v2.1"}, GEN, Phase.RUNNING, CancelAction.RESET, "stopped"),
+        ({"version": "4.21.0", "protocol": "sse_v2.1"}, PLAIN, Phase.RUNNING, CancelAction.NONE, "server continues"),
+        ({"version": "3.50.2", "enable_queue": False}, PLAIN, Phase.RUNNING, CancelAction.NONE, "server continues"),
+        ({"version": "3.50.2"}, GEN, Phase.JOINING, CancelAction.WAIT, "never sent"),
+    ],
+)
+def test_plan_cancel_older_generations(config, endpoint, phase, expected, outcome) -> None:
+    caps = Capabilities.from_config(config)
+    assert plan_cancel(caps, endpoint, phase) is expected
+    assert outcome_of_stopping(caps, endpoint, phase) == outcome
 
 
 def _state(endpoint=GEN, app=APP6) -> JobState:

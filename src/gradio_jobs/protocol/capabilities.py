@@ -65,7 +65,7 @@ class Capabilities:
     heartbeat_route: bool
     #: The app asks clients to hold the heartbeat open (missing means yes).
     connect_heartbeat: bool
-    #: ``gr.Error`` text comes wrapped in quotes (4.x converts it with repr).
+    #: ``gr.Error`` text comes wrapped in quotes (3.x and 4.x convert it with repr).
     quoted_error_messages: bool
     #: File values carry ``meta: {"_type": "gradio.FileData"}`` (4.21 and later).
     file_meta: bool
@@ -106,7 +106,7 @@ class Capabilities:
             cancel_dequeues=known >= (6, 14),
             heartbeat_route=known >= (4, 26),
             connect_heartbeat=bool(config.get("connect_heartbeat", True)),
-            quoted_error_messages=known[0] == 4,
+            quoted_error_messages=known[0] in (3, 4),
             file_meta=protocol in ("sse_v2.1", "sse_v3"),
             api_visibility_field=known[0] >= 6,
             max_file_size=max_file_size if isinstance(max_file_size, int) else None,

@@ -81,7 +81,10 @@ def is_file_input(value: Any) -> bool:
 
 def is_file_output(value: Any, caps: Capabilities) -> bool:
     """A FileData in a server's output: marked by its ``meta`` where the server sends one;
-    before that (``file_meta`` false) any dict with a string ``path``, as gradio's client does."""
+    before that (``file_meta`` false) any dict with a string ``path``, as gradio's client does;
+    on 3.x a dict with ``is_file`` and a string ``name``."""
+    if caps.legacy_files:
+        return isinstance(value, dict) and value.get("is_file") is True and isinstance(value.get("name"), str)
     if not isinstance(value, dict) or not isinstance(value.get("path"), str):
         return False
     if caps.file_meta:
@@ -146,8 +149,22 @@ def local_files(data: Any) -> list[LocalFile]:
     return list(seen.values())
 
 
+def _legacy_file(name: str, orig_name: Any) -> dict[str, Any]:
+    """A 3.x file value: the server reads the file at ``name`` (a path it gave, or a URL)."""
+    return {"name": name, "data": None, "is_file": True, "orig_name": orig_name}
+
+
+def _as_file_data(file: dict[str, Any]) -> dict[str, Any]:
+    """A file output of any generation in FileData terms (3.x names its path ``name``)."""
+    if "path" not in file and file.get("is_file") is True:
+        return {"path": file.get("name"), "orig_name": file.get("orig_name")}
+    return file
+
+
 def uploaded_file(server_path: str, name: str, caps: Capabilities) -> dict[str, Any]:
     """The value sent for an uploaded file."""
+    if caps.legacy_files:
+        return _legacy_file(server_path, name)
     value: dict[str, Any] = {"path": server_path, "orig_name": name}
     if caps.file_meta:
         value["meta"] = dict(_META)
@@ -156,6 +173,8 @@ def uploaded_file(server_path: str, name: str, caps: Capabilities) -> dict[str, 
 
 def url_file(file: dict[str, Any], caps: Capabilities) -> dict[str, Any]:
     """The value sent for a URL input: the server downloads it itself."""
+    if caps.legacy_files:
+        return _legacy_file(file["path"], file.get("orig_name"))
     value: dict[str, Any] = {"path": file["path"], "orig_name": file.get("orig_name")}
     if caps.file_meta:
         value["meta"] = dict(_META)
@@ -221,6 +240,7 @@ def _truncate(name: str) -> str:
 def download_name(file: dict[str, Any]) -> str:
     """The file name to save an output under (the basename of its server path, as gradio's
     client does; else its ``orig_name``, else the URL's last segment), made safe."""
+    file = _as_file_data(file)
     path = file.get("path")
     candidates = []
     if isinstance(path, str) and not is_url(path):
@@ -244,6 +264,7 @@ def download_url(file: dict[str, Any], api_url: str) -> str | None:
     client uses (the server's own ``url`` may name a host only it knows, behind a proxy).
     A URL in ``path`` is fetched as is; streams use their ``url``.
     """
+    file = _as_file_data(file)
     path = file.get("path")
     url = file.get("url")
     if is_url(path):
