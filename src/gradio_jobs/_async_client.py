@@ -542,7 +542,7 @@ class AsyncClient:
             return
         if state.job_id is not None:
             self._stream_forget(state.job_id)
-        job._apply(state.resolve_cancel(outcome_of_stopping(self.app.capabilities, job._endpoint, state.phase)))
+        job._apply(state.resolve_cancel(ev.OUTCOME_STOPPED))
 
     def _siblings_killed(self, target: AsyncJob) -> None:
         """A killing cancel of ``target`` also killed the running jobs of its endpoint in its session.

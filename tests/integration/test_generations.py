@@ -41,6 +41,13 @@ def route_text(client: Client, api_name: str) -> str:
     }[client.app.capabilities.route_for(client.app.endpoint(api_name))]
 
 
+@feature("protocol")
+def test_protocol(client, generation, record_property) -> None:
+    caps = client.app.capabilities
+    assert caps.version_string == generation and caps.supported
+    record_property("matrix", caps.protocol)
+
+
 @feature("calculator")
 def test_calculator(client, record_property) -> None:
     assert client.predict(1, 2, api_name="/add") == 3
@@ -105,7 +112,9 @@ def test_app_error(client) -> None:
 
 @feature("queue rank/ETA")
 def test_queue_rank_and_eta(client, record_property) -> None:
-    # sleeper runs one at a time (a concurrency limit of 1; the whole 3.x queue runs one at a time)
+    # sleeper runs one at a time (a concurrency limit of 1; the whole 3.x queue runs one at a time).
+    # The server estimates from the durations it has seen: give it one first.
+    assert client.predict(0.1, api_name="/sleeper") in ("slept 0.1",)
     jobs = [client.submit(0.6, api_name="/sleeper") for _ in range(3)]
     assert [j.result(timeout=60) for j in jobs] == ["slept 0.6"] * 3
     last = of_type(jobs[-1], events.Queued)

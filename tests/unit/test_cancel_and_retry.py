@@ -59,10 +59,13 @@ def test_plan_cancel(version, endpoint, phase, expected) -> None:
         ({"version": "4.8.0", "protocol": "sse"}, GEN, Phase.RUNNING, CancelAction.CLOSE, "stopped"),
         # The session stream before the cancel route: reset stops generators only.
         ({"version": "4.16.0", "protocol": "sse_v1"}, GEN, Phase.QUEUED, CancelAction.WAIT, "dequeued"),
-        ({"version": "4.21.0", "protocol": "sse_v2.1"}, GEN, Phase.RUNNING, CancelAction.RESET, "stopped"),
+        ({"version": "4.16.0", "protocol": "sse_v1"}, GEN, Phase.RUNNING, CancelAction.RESET, "stopped"),
+        ({"version": "4.21.0", "protocol": "sse_v2.1"}, GEN, Phase.RUNNING, CancelAction.RESET, "server continues"),
         ({"version": "4.21.0", "protocol": "sse_v2.1"}, PLAIN, Phase.RUNNING, CancelAction.NONE, "server continues"),
         ({"version": "3.50.2", "enable_queue": False}, PLAIN, Phase.RUNNING, CancelAction.NONE, "server continues"),
         ({"version": "3.50.2"}, GEN, Phase.JOINING, CancelAction.WAIT, "never sent"),
+        # 4.17 to 4.21 run a session's jobs to their end when its stream is dropped (measured)
+        ({"version": "4.20.1", "protocol": "sse_v2"}, GEN, Phase.QUEUED, CancelAction.WAIT, "server continues"),
     ],
 )
 def test_plan_cancel_older_generations(config, endpoint, phase, expected, outcome) -> None:

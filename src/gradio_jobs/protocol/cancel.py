@@ -95,10 +95,10 @@ def plan_cancel(caps: Capabilities, endpoint: Endpoint, phase: Phase) -> CancelA
 
 def outcome_of_stopping(caps: Capabilities, endpoint: Endpoint, phase: Phase) -> str:
     """What the server does with a job when the client drops its connection (or its
-    session's stream), or resets it, in ``phase``."""
+    session's stream) in ``phase``; also what a reset does to a running generator."""
     if phase is Phase.JOINING:
         return ev.OUTCOME_NEVER_SENT
-    if caps.route_for(endpoint) is Route.DIRECT:
+    if caps.route_for(endpoint) is Route.DIRECT or not caps.dropping_cancels:
         return ev.OUTCOME_SERVER_CONTINUES
     if phase is Phase.QUEUED:
         return ev.OUTCOME_DEQUEUED

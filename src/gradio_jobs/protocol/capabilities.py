@@ -76,6 +76,8 @@ class Capabilities:
     queue_enabled: bool = True
     #: Files travel as 3.x dicts (``name``, ``data``, ``is_file``) rather than FileData.
     legacy_files: bool = False
+    #: Dropping the queue connection cancels the jobs it carries (measured: not on 4.17 to 4.21).
+    dropping_cancels: bool = True
     #: ``POST reset`` stops a job: by ``event_id`` (4.x before 4.35), by ``fn_index`` (3.x), or not at all.
     reset_by: str | None = None
 
@@ -112,6 +114,7 @@ class Capabilities:
             max_file_size=max_file_size if isinstance(max_file_size, int) else None,
             queue_enabled=bool(config.get("enable_queue", True)),
             legacy_files=protocol == "ws",
+            dropping_cancels=protocol not in ("sse_v2", "sse_v2.1"),
             reset_by="fn_index" if protocol == "ws" else "event_id" if known < (4, 35) else None,
         )
 

@@ -57,12 +57,11 @@ def reset_body(caps: Capabilities, endpoint: Endpoint, session_hash: str, event_
 def predict_messages(status_code: int, body: Any) -> list[m.Message]:
     """A ``run/predict`` answer as the queue messages it stands for.
 
-    200 carries the output (``is_generating`` marks one step of a generator); an app error
-    comes back as a non-200 answer whose body has an ``error`` key.
+    200 carries the output; an app error comes back as a non-200 answer whose body has an
+    ``error`` key. A generator called this way answers with its first value only (measured
+    on 3.50.2 to 4.21): that is its result.
     """
     if isinstance(body, dict) and status_code == 200 and isinstance(body.get("data"), list):
-        if body.get("is_generating"):
-            return [m.Generating(None, body["data"], True)]
         return [m.Completed(None, True, body["data"], None, None, False)]
     if isinstance(body, dict) and "error" in body:
         error = {k: v for k, v in body.items() if k != "data"}

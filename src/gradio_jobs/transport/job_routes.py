@@ -149,28 +149,21 @@ async def run_job_stream(
 async def run_direct(
     transport: HttpTransport, api_url: str, endpoint: Endpoint, data: list[Any], session_hash: str, sink: RouteSink
 ) -> None:
-    """One call through ``POST run/predict``, which bypasses the queue.
-
-    A generator answers one step per request (the server keeps its iterator in the
-    session), so the request is repeated until the answer is final.
-    """
+    """One call through ``POST run/predict``, which bypasses the queue."""
     body = rq.predict_body(endpoint, data, session_hash)
     sink.accepted(None)
     sink.deliver(m.ProcessStarts(None, None))
-    while not sink.finished:
+    try:
+        response = await transport.send("POST", api_url + "run/predict", "Calling the app", json=body)
         try:
-            response = await transport.send("POST", api_url + "run/predict", "Calling the app", json=body)
-            try:
-                answer = response.json()
-            except ValueError:
-                answer = None
-            if not (isinstance(answer, dict) and (response.status_code == 200 or "error" in answer)):
-                raise_for_status(response.status_code, response.content, "Calling the app")
-            messages = rq.predict_messages(response.status_code, answer)
-        except GradioJobsError as error:
-            sink.reject(error)
-            return
-        for message in messages:
-            sink.deliver(message)
-            if isinstance(message, _FINAL):
-                return
+            answer = response.json()
+        except ValueError:
+            answer = None
+        if not (isinstance(answer, dict) and (response.status_code == 200 or "error" in answer)):
+            raise_for_status(response.status_code, response.content, "Calling the app")
+        messages = rq.predict_messages(response.status_code, answer)
+    except GradioJobsError as error:
+        sink.reject(error)
+        return
+    for message in messages:
+        sink.deliver(message)
