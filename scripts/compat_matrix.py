@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 START = "<!-- compat-matrix:start -->"
 END = "<!-- compat-matrix:end -->"
 COLUMNS = [
-    "protocol", "calculator", "generators", "gr.Progress", "logs", "gr.Error", "queue rank/ETA",
+    "protocol", "calculator", "fn_index only", "app without queue", "generators", "gr.Progress", "logs", "gr.Error", "queue rank/ETA",
     "gr.State", "files", "direct (queue=False)", "cancel queued", "cancel running",
 ]
 

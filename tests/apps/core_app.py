@@ -180,6 +180,10 @@ def file_info(f):
     return f"{os.path.basename(path)} {size}", out
 
 
+def reverse(x):
+    return x[::-1]
+
+
 def on_unload():
     pass
 
@@ -309,6 +313,10 @@ def build():
         d_a = gr.Number(label="direct a", value=1)
         d_out = gr.Number(label="direct out")
         gr.Button("direct").click(lambda x: x * 2, d_a, d_out, api_name="direct", queue=False)
+        # no api_name: 3.x knows it by fn_index only (later versions name it after the function)
+        r_in = gr.Textbox(label="to reverse")
+        r_out = gr.Textbox(label="reversed")
+        gr.Button("reverse").click(reverse, r_in, r_out)
 
         st_n = gr.Number(label="stream n", value=10)
         st_out = gr.Number(label="streamed")

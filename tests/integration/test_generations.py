@@ -45,7 +45,31 @@ def route_text(client: Client, api_name: str) -> str:
 def test_protocol(client, generation, record_property) -> None:
     caps = client.app.capabilities
     assert caps.version_string == generation and caps.supported
+    described = client.view_api(print_info=False, return_format="dict")
+    assert {"/add", "/count", "/file_info"} <= set(described["named_endpoints"])
     record_property("matrix", caps.protocol)
+
+
+@feature("fn_index only")
+def test_unnamed_endpoint_by_fn_index(client, record_property) -> None:
+    [reverse] = [e for e in client.app.endpoints if e.api_name in (None, "/reverse") and e.callable and e.input_ids]
+    assert client.predict("abc", fn_index=reverse.fn_index) == "cba"
+    record_property("matrix", "unnamed" if reverse.api_name is None else f"named {reverse.api_name}")
+
+
+@feature("app without queue")
+def test_app_without_a_queue(generation, start_server, record_property) -> None:
+    if not generation.startswith("3."):
+        pytest.skip("4.x and later always run a queue")
+    server = start_server(app="plain_app")
+    with Client(server.url, verbose=False) as client:
+        assert not client.app.capabilities.queue_enabled
+        assert client.predict(1, 2, api_name="/add") == 3
+        assert client.predict(api_name="/incr") == 1 and client.predict(api_name="/incr") == 2
+        with pytest.raises(AppError) as err:
+            client.predict("x", api_name="/fail")
+        assert err.value.message == "bad input: x"
+        record_property("matrix", route_text(client, "/add"))
 
 
 @feature("calculator")
