@@ -22,6 +22,7 @@ points at the venvs (default ``<repo>/.venvs``).
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import sys
@@ -57,22 +58,25 @@ def version_id(version: str) -> str:
 
 
 class ServerPool:
-    """One core_app server per version, all started together on first use."""
+    """One core_app server per version. The versions come in two groups, the current ones
+    (the whole suite) and the older ones (the behavioural suite); the first use of a version
+    starts its whole group at once, so a test worker that never needs old servers never
+    starts them."""
 
     def __init__(self, versions: list[str]):
         self.versions = list(versions)
         self._servers: dict[str, GradioServer] = {}
         self._errors: dict[str, BaseException] = {}
-        self._started = False
+        self._started_groups: set[bool] = set()
         self._lock = threading.Lock()
         self.startup_seconds: float | None = None
 
-    def _start_all(self) -> None:
-        self._started = True
-        todo = [v for v in self.versions if venv_exists(v)]
+    def _start_group(self, current: bool) -> None:
+        self._started_groups.add(current)
+        todo = [v for v in self.versions if venv_exists(v) and (v in SERVER_VERSIONS) == current]
         t0 = time.monotonic()
         results = start_many([GradioServer(v) for v in todo], return_exceptions=True)
-        self.startup_seconds = time.monotonic() - t0
+        self.startup_seconds = (self.startup_seconds or 0.0) + time.monotonic() - t0
         for v, r in zip(todo, results):
             if isinstance(r, BaseException):
                 self._errors[v] = r
@@ -83,8 +87,8 @@ class ServerPool:
         if not venv_exists(version):
             pytest.skip(missing_venv_reason(version))
         with self._lock:
-            if not self._started:
-                self._start_all()
+            if (version in SERVER_VERSIONS) not in self._started_groups:
+                self._start_group(version in SERVER_VERSIONS)
             if version in self._errors:
                 pytest.fail(
                     f"gradio {version} server failed to start:\n{self._errors[version]}",
@@ -213,14 +217,16 @@ def pytest_sessionfinish(session):
         return
     path = Path(os.environ.get("GRADIO_JOBS_MATRIX_JSON") or Path(__file__).resolve().parent.parent / "build" / "compat.json")
     path.parent.mkdir(parents=True, exist_ok=True)
-    previous = json.loads(path.read_text()) if path.exists() else {}
-    for version, cells in _matrix.items():  # a partial run updates what it ran
-        previous.setdefault(version, {}).update(cells)
-    path.write_text(json.dumps(previous, indent=1, sort_keys=True))
+    with open(path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # test workers (pytest-xdist) finish at about the same time
+        previous = json.loads(path.read_text()) if path.exists() else {}
+        for version, cells in _matrix.items():  # a partial run updates what it ran
+            previous.setdefault(version, {}).update(cells)
+        path.write_text(json.dumps(previous, indent=1, sort_keys=True))
 
 
 def pytest_terminal_summary(terminalreporter):
-    if _pool is not None and _pool.startup_seconds is not None:
+    if _pool is not None and _pool.startup_seconds is not None and _pool._servers:
         terminalreporter.write_line(
             f"gradio server pool ({', '.join(_pool.versions)}) started in "
             f"{_pool.startup_seconds:.1f} s"

@@ -60,8 +60,8 @@ def test_unnamed_endpoint_by_fn_index(client, record_property) -> None:
 @feature("app without queue")
 def test_app_without_a_queue(generation, start_server, record_property) -> None:
     if not generation.startswith("3."):
-        pytest.skip("4.x and later always run a queue")
-    server = start_server(app="plain_app")
+        pytest.skip("always queued")
+    server = start_server(app="plain_app", version=generation)
     with Client(server.url, verbose=False) as client:
         assert not client.app.capabilities.queue_enabled
         assert client.predict(1, 2, api_name="/add") == 3
