@@ -518,11 +518,18 @@ class AsyncClient:
             fn_index = job._endpoint.fn_index if action is CancelAction.KILL else NO_TASK
             body = {"fn_index": fn_index, "session_hash": job._session_hash, "event_id": state.job_id}
             state.cancel_requests.append(action)
+            kill = action is CancelAction.KILL
+            job._kills_in_flight += kill
             try:
                 await self._transport.post_ok(self.app.api_url + "cancel", body, "Cancelling a job")
             except GradioJobsError as exc:
                 logger.warning("could not cancel job %s on the server: %s", state.job_id, exc)
                 job._apply(state.resolve_cancel(ev.OUTCOME_CONNECTION_LOST))
+            finally:
+                job._kills_in_flight -= kill
+            if job._siblings_after_kill and not job._kills_in_flight:
+                job._siblings_after_kill = False
+                self._siblings_killed(job)
 
     async def _send_reset(self, job: AsyncJob, action: CancelAction) -> None:
         """Stop a running generator where the server has no cancel route (4.x before 4.31).

@@ -83,6 +83,10 @@ class AsyncJob:
         self._loop = asyncio.get_running_loop()
         self._session_hash = client.session_hash
         self._cancel_lock: asyncio.Lock | None = None
+        #: Killing cancels sent and not yet answered by the server.
+        self._kills_in_flight = 0
+        #: The job finished before its killing cancel landed: look for killed siblings once it has.
+        self._siblings_after_kill = False
         self._lost_attempts = 0
         #: Set while an output's files download: what the stream says meanwhile waits here.
         self._backlog: deque[Callable[[], None]] | None = None
@@ -370,14 +374,20 @@ class AsyncJob:
             if self._state.started and not was_started:
                 # It started before the cancel could take it off the queue: stop it now.
                 self._client._drive_cancel(self)
-        if isinstance(message, m.Completed) and (
-            (message.cancelled and self._state.last_cancel_killed)
-            # It finished just before a kill sent for it landed: the kill still takes down the
-            # running siblings, but no empty completion will mark the moment. Resubmitting the
-            # ones running now may run one twice; waiting for a word that never comes would hang.
-            or (not message.cancelled and CancelAction.KILL in self._state.cancel_requests)
-        ):
+        if not isinstance(message, m.Completed):
+            return
+        if message.cancelled and self._state.last_cancel_killed:
             self._client._siblings_killed(self)
+        elif not message.cancelled and CancelAction.KILL in self._state.cancel_requests:
+            # It finished just before a kill sent for it landed: the kill still takes down the
+            # running siblings, but no empty completion will mark the moment (measured on 6.31).
+            # They are resubmitted once the kill has surely happened (its request has returned),
+            # or the kill would take their new runs down too; one may then run twice, but
+            # waiting for a word that never comes would hang.
+            if self._kills_in_flight:
+                self._siblings_after_kill = True
+            else:
+                self._client._siblings_killed(self)
 
     def lose(self, reason: str) -> None:
         if self._backlog is not None:
