@@ -60,7 +60,7 @@ def test_unnamed_endpoint_by_fn_index(client, record_property) -> None:
 @feature("app without queue")
 def test_app_without_a_queue(generation, start_server, record_property) -> None:
     if not generation.startswith("3."):
-        pytest.skip("always queued")
+        pytest.skip("only 3.x apps can run without a queue")
     server = start_server(app="plain_app", version=generation)
     with Client(server.url, verbose=False) as client:
         assert not client.app.capabilities.queue_enabled
