@@ -132,6 +132,13 @@ def _progress_units(job):
             for u in e.units if u.index is not None]
 
 
+def _check_looping_progress(units) -> None:
+    # the server samples progress every 0.1 s and a busy one may miss any single step: what must
+    # hold is that the loop's progress was reported past its start, in order, out of 3 steps
+    looping = [index for index, length, unit, desc in units if (length, unit, desc) == (3, "steps", "looping")]
+    assert looping and looping == sorted(looping) and looping[-1] >= 1, units
+
+
 def test_progress_updates(client: Client) -> None:
     job = client.submit(3, api_name="/slow")
     codes = set()
@@ -141,14 +148,14 @@ def test_progress_updates(client: Client) -> None:
     assert job.result() == "done 3"
     assert Status.PROGRESS in codes
     units = _progress_units(job)
-    assert (2, 3, "steps", "looping") in units
+    _check_looping_progress(units)
     assert all(length == 3 for _, length, _, _ in units)
 
 
 async def test_progress_updates_async(aclient: AsyncClient) -> None:
     job = aclient.submit(3, api_name="/slow")
     assert await job == "done 3"
-    assert (2, 3, "steps", "looping") in _progress_units(job)
+    _check_looping_progress(_progress_units(job))
 
 
 def _check_logs(job, server) -> None:
