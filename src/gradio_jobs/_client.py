@@ -52,7 +52,8 @@ class Client:
     ) -> None:
         # max_workers is accepted for compatibility: jobs here need no worker threads.
         self._closed = False
-        self._async = _loop.run(
+        self._async = _loop.open_client(
+            self,
             _make_client(
                 src,
                 hf_token or token,
@@ -68,9 +69,8 @@ class Client:
                 retry=retry,
                 submit_retry=submit_retry,
                 close_timeout=close_timeout,
-            )
+            ),
         )
-        _loop.client_opened(self)
 
     @property
     def src(self) -> str:

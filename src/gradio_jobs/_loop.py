@@ -9,7 +9,7 @@ import threading
 import weakref
 from typing import Any, Callable, Coroutine, TypeVar
 
-__all__ = ["run", "call_soon", "loop", "in_loop_thread", "callback_executor", "client_opened", "client_closed"]
+__all__ = ["run", "call_soon", "loop", "in_loop_thread", "callback_executor", "open_client", "client_closed"]
 
 T = TypeVar("T")
 
@@ -19,6 +19,8 @@ _thread: threading.Thread | None = None
 _callbacks: concurrent.futures.ThreadPoolExecutor | None = None
 #: Open sync clients: the loop thread lives while there is one, and they are closed at exit.
 _clients: "weakref.WeakSet[Any]" = weakref.WeakSet()
+#: Sync clients being connected: the loop must outlive their construction too.
+_opening = 0
 
 
 def _serve(ready: threading.Event) -> None:
@@ -85,16 +87,35 @@ def callback_executor() -> concurrent.futures.ThreadPoolExecutor:
         return _callbacks
 
 
-def client_opened(client: Any) -> None:
+def open_client(client: Any, connect: Coroutine[Any, Any, T]) -> T:
+    """Connect a sync client on the loop; it counts as open only once ``connect`` succeeds.
+
+    A construction that fails stops the loop again if nothing else needs it, so a wrong URL
+    leaves no thread behind.
+    """
+    global _opening
     with _lock:
+        _opening += 1
+    try:
+        connected = run(connect)
+    except BaseException:
+        with _lock:
+            _opening -= 1
+            idle = not _clients and not _opening
+        if idle:
+            _stop()
+        raise
+    with _lock:
+        _opening -= 1
         _clients.add(client)
+    return connected
 
 
 def client_closed(client: Any) -> None:
     """When the last sync client closes, stop the loop and its threads: nothing is left behind."""
     with _lock:
         _clients.discard(client)
-        if len(_clients):
+        if _clients or _opening:
             return
     _stop()
 

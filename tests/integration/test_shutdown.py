@@ -115,3 +115,18 @@ def test_ctrl_c_cancels_the_job_on_the_server(server, tmp_path: Path, how: str) 
     assert "interrupted" in out and "KeyboardInterrupt" in err
     assert stopped_growing(ticks)
     assert len(lines(ticks)) < 100
+
+
+def test_a_client_that_cannot_connect_leaves_no_thread_behind(server) -> None:
+    from servers import free_port
+
+    nobody = f"http://127.0.0.1:{free_port()}/"  # nothing listens there
+    with pytest.raises(ConnectionError):
+        Client(nobody, verbose=False)
+    assert gradio_jobs_threads() == []
+    with Client(server.url, verbose=False) as client:  # the next client starts the loop again
+        assert client.predict(1, 2, api_name="/add") == 3
+        with pytest.raises(ConnectionError):  # a failure while another client is open keeps the loop
+            Client(nobody, verbose=False)
+        assert client.predict(2, 2, api_name="/add") == 4
+    assert gradio_jobs_threads() == []
