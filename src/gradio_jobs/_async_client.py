@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import uuid
-from typing import Any, AsyncIterable, Callable, Coroutine, Iterable, Mapping, Sequence
+from typing import Any, AsyncIterable, AsyncIterator, Callable, Coroutine, Iterable, Mapping, Sequence
 
 import httpx
 
@@ -36,6 +37,8 @@ logger = logging.getLogger("gradio_jobs")
 # Files of one job moving at once (each transfer holds a connection).
 MAX_UPLOADS = 4
 MAX_DOWNLOADS = 4
+#: How long a kill waits for the stream to mark which jobs it hit before the next may go.
+KILL_MARKER_TIMEOUT = 10.0
 
 
 def normalize_src(src: str) -> str:
@@ -95,6 +98,8 @@ class AsyncClient:
         #: Jobs whose server side is not over yet (pending, or cancelled and awaiting the verdict).
         self._jobs: set[AsyncJob] = set()
         self._cancel_tasks: set[asyncio.Task[Any]] = set()
+        #: One killing cancel at a time per (session, fn_index), with how many jobs want a turn.
+        self._kill_turns: dict[tuple[str, int], tuple[asyncio.Lock, list[int]]] = {}
         self.verbose = verbose
         self._stream_timeout = stream_timeout
         self._transport_options = dict(headers=dict(headers or {}), verify=ssl_verify, httpx_kwargs=httpx_kwargs)
@@ -515,21 +520,70 @@ class AsyncClient:
         async with job._cancel_lock:
             if state.settled or state.job_id is None:
                 return
-            fn_index = job._endpoint.fn_index if action is CancelAction.KILL else NO_TASK
-            body = {"fn_index": fn_index, "session_hash": job._session_hash, "event_id": state.job_id}
-            state.cancel_requests.append(action)
-            kill = action is CancelAction.KILL
-            job._kills_in_flight += kill
-            try:
-                await self._transport.post_ok(self.app.api_url + "cancel", body, "Cancelling a job")
-            except GradioJobsError as exc:
-                logger.warning("could not cancel job %s on the server: %s", state.job_id, exc)
-                job._apply(state.resolve_cancel(ev.OUTCOME_CONNECTION_LOST))
-            finally:
-                job._kills_in_flight -= kill
-            if job._siblings_after_kill and not job._kills_in_flight:
-                job._siblings_after_kill = False
-                self._siblings_killed(job)
+            if action is not CancelAction.KILL:
+                await self._post_cancel(job, action)
+                return
+            async with self._kill_turn(job):
+                # The kill of a sibling that went first may have stopped this job already: a
+                # second kill would find no task of its own and take down the jobs of the
+                # endpoint that started since, with no message to say so (measured on 6.31).
+                if state.settled:
+                    return
+                if await self._post_cancel(job, action):
+                    await self._await_kill_marker(job)
+
+    async def _post_cancel(self, job: AsyncJob, action: CancelAction) -> bool:
+        """``POST cancel`` for ``job``; False (and the job settled) if it could not be sent."""
+        assert self._transport is not None
+        state = job._state
+        fn_index = job._endpoint.fn_index if action is CancelAction.KILL else NO_TASK
+        body = {"fn_index": fn_index, "session_hash": job._session_hash, "event_id": state.job_id}
+        state.cancel_requests.append(action)
+        kill = action is CancelAction.KILL
+        job._kills_in_flight += kill
+        try:
+            await self._transport.post_ok(self.app.api_url + "cancel", body, "Cancelling a job")
+        except GradioJobsError as exc:
+            logger.warning("could not cancel job %s on the server: %s", state.job_id, exc)
+            job._apply(state.resolve_cancel(ev.OUTCOME_CONNECTION_LOST))
+            return False
+        finally:
+            job._kills_in_flight -= kill
+        if job._siblings_after_kill and not job._kills_in_flight:
+            job._siblings_after_kill = False
+            self._siblings_killed(job)
+        return True
+
+    @contextlib.asynccontextmanager
+    async def _kill_turn(self, job: AsyncJob) -> AsyncIterator[None]:
+        """Killing cancels of one endpoint in one session go one at a time.
+
+        A kill takes down every running job of the endpoint in the session, and only the
+        empty completion of the job it names marks, in the stream, which of them it hit.
+        Until that marker is read, another kill could hit jobs that nothing would tell about.
+        """
+        key = (job._session_hash, job._endpoint.fn_index)
+        lock, users = self._kill_turns.setdefault(key, (asyncio.Lock(), [0]))
+        users[0] += 1
+        try:
+            async with lock:
+                yield
+        finally:
+            users[0] -= 1
+            if not users[0]:
+                del self._kill_turns[key]
+
+    async def _await_kill_marker(self, job: AsyncJob) -> None:
+        """Wait until the stream has said how the kill ended for ``job``.
+
+        The server queues the empty completion before it answers the cancel request, so it
+        is normally read within moments; the bound only keeps a stalled stream from holding
+        every later kill of the endpoint.
+        """
+        try:
+            await asyncio.wait_for(job._wait_settled(), KILL_MARKER_TIMEOUT)
+        except asyncio.TimeoutError:
+            logger.warning("job %s: no word from the server %.0f s after its cancel", job.job_id, KILL_MARKER_TIMEOUT)
 
     async def _send_reset(self, job: AsyncJob, action: CancelAction) -> None:
         """Stop a running generator where the server has no cancel route (4.x before 4.31).

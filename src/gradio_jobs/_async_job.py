@@ -229,6 +229,11 @@ class AsyncJob:
         while not self._state.done:
             await self._wait_change()
 
+    async def _wait_settled(self) -> None:
+        """Until the server's side of the job is known to be over (a cancel's verdict is in)."""
+        while not self._state.settled:
+            await self._wait_change()
+
     def _wait_change(self) -> asyncio.Future[None]:
         waiter = self._loop.create_future()
         self._waiters.append(waiter)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import json
 import time
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pytest
 
 from gradio_jobs import AsyncClient, Client, Deadline, JobTimeoutError, Status
 from gradio_jobs.protocol import events as ev
+from gradio_jobs.protocol.cancel import NO_TASK
 from waiting import await_until, wait_until
 
 
@@ -173,6 +175,34 @@ def test_cancelling_a_generator_never_takes_its_siblings_down(client: Client, se
     # and delivered each output once
     resubmitted = [e for e in keep.event_log() if isinstance(e, ev.Resubmitted)]
     assert len(resubmitted) == 1 and "killed on the server" in resubmitted[0].reason
+
+
+def test_cancelling_running_generators_together_spares_the_jobs_submitted_next(server, tmp_path: Path) -> None:
+    # One kill stops every running job of the endpoint in the session, and the stream marks which.
+    # A second kill sent for a job the first already stopped would take down the jobs submitted
+    # right after, and nothing would tell (they hung, started, forever): it must not be sent.
+    kills: list[dict] = []
+
+    def record(request) -> None:
+        if request.url.path.endswith("/cancel"):
+            body = json.loads(request.content)
+            if body["fn_index"] != NO_TASK:
+                kills.append(body)
+
+    hooks = {"request": [record]}
+    with Client(server.url, verbose=False, httpx_kwargs={"event_hooks": hooks}) as client:
+        for round_ in range(4):
+            running = [client.submit(str(tmp_path / f"run{round_}-{i}"), 100, api_name="/ticks") for i in range(3)]
+            wait_until(lambda: all(job.outputs() for job in running))
+            kills_before = len(kills)
+            for job in running:
+                job.cancel()
+            later = [client.submit(str(tmp_path / f"next{round_}-{i}"), 2, api_name="/ticks") for i in range(3)]
+            assert [job.result(timeout=20) for job in later] == [1, 1, 1]
+            assert all(job.wait_settled(10) and job.cancel_outcome == ev.OUTCOME_STOPPED for job in running)
+            assert len(kills) - kills_before == 1, kills[kills_before:]
+        for job in running:
+            assert_stopped_growing(tmp_path / f"run{round_}-{running.index(job)}")
 
 
 # -- deadlines ------------------------------------------------------------------------------------
