@@ -17,7 +17,11 @@ Measured on 4.44.1, 5.50.0 and 6.31.0, and read in the server code:
 - Step 3 does not stop a generator: the server drops (or closes) the iterator and, at the
   next step, calls the generator afresh. Only step 1 stops it, between two steps. So a
   running generator gets the *killing* cancel; the siblings that it takes down are found
-  afterwards (``AsyncClient._siblings_killed``) and submitted again.
+  afterwards (``AsyncClient._siblings_killed``) and submitted again. The empty completion of
+  the job a kill names is the only mark in the stream of which jobs it hit, so the kills of
+  one endpoint in one session go one at a time, each after the last one's mark was read:
+  a second kill naming a job the first already stopped would push no mark and take down
+  the jobs started since, unheard (measured on 6.31: they hung after ``process_starts``).
 - Step 1 cannot interrupt a plain (sync) function: it runs in a worker thread, and killing
   its task only waits for the thread to finish and throws the result away (killing its
   siblings' results too). So nothing is sent for a running plain function: the outcome is
