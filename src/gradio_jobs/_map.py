@@ -381,7 +381,23 @@ class _SyncMapCore(_MapCore):
             raise
 
 
-class MapRun(Iterator[Any]):
+class _RunView:
+    """What :class:`MapRun` and :class:`AsyncMapRun` share: the core they front."""
+
+    def __init__(self, core: _SyncMapCore | _AsyncMapCore) -> None:
+        # The jobs' callbacks hold the core, never this object: dropping the run closes it.
+        self._core = core
+
+    @property
+    def progress(self) -> MapProgress:
+        """Where the map stands (updated as the iteration goes on)."""
+        return self._core.progress
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.progress}>"
+
+
+class MapRun(_RunView, Iterator[Any]):
     """The results of :func:`map_jobs` (``Client.map``), one per input, in input order.
 
     Iterate it: result ``i`` comes as soon as inputs ``0..i`` are done. A failed input gives
@@ -391,14 +407,7 @@ class MapRun(Iterator[Any]):
     block, ``break`` out of a ``for`` over it, or dropping it) cancels the jobs in flight.
     """
 
-    def __init__(self, core: _SyncMapCore) -> None:
-        # The jobs' callbacks hold the core, never this object: dropping the run closes it.
-        self._core = core
-
-    @property
-    def progress(self) -> MapProgress:
-        """Where the map stands (updated as the iteration goes on)."""
-        return self._core.progress
+    _core: _SyncMapCore
 
     def __iter__(self) -> MapRun:
         return self
@@ -421,9 +430,6 @@ class MapRun(Iterator[Any]):
             self._core.close(report=False)
         except Exception:  # e.g. at interpreter exit
             pass
-
-    def __repr__(self) -> str:
-        return f"<MapRun {self.progress}>"
 
 
 def map_jobs(
@@ -564,7 +570,7 @@ class _AsyncMapCore(_MapCore):
             self._loop.call_soon_threadsafe(self.close, False)
 
 
-class AsyncMapRun(AsyncIterator[Any]):
+class AsyncMapRun(_RunView, AsyncIterator[Any]):
     """The results of :func:`amap_jobs` (``AsyncClient.map``): ``async for result in run``.
 
     Behaves as :class:`MapRun`: one result per input, in input order; a failed input gives
@@ -573,13 +579,7 @@ class AsyncMapRun(AsyncIterator[Any]):
     dropping it) cancels the jobs in flight.
     """
 
-    def __init__(self, core: _AsyncMapCore) -> None:
-        self._core = core
-
-    @property
-    def progress(self) -> MapProgress:
-        """Where the map stands (updated as the iteration goes on)."""
-        return self._core.progress
+    _core: _AsyncMapCore
 
     def __aiter__(self) -> AsyncMapRun:
         return self
@@ -606,9 +606,6 @@ class AsyncMapRun(AsyncIterator[Any]):
             self._core.close_from_anywhere()
         except Exception:  # e.g. the loop is gone
             pass
-
-    def __repr__(self) -> str:
-        return f"<AsyncMapRun {self.progress}>"
 
 
 def amap_jobs(
