@@ -96,19 +96,19 @@ def open_client(client: Any, connect: Coroutine[Any, Any, T]) -> T:
     global _opening
     with _lock:
         _opening += 1
+    connected = False
     try:
-        connected = run(connect)
-    except BaseException:
+        result = run(connect)
+        connected = True
+        return result
+    finally:
         with _lock:
             _opening -= 1
+            if connected:
+                _clients.add(client)
             idle = not _clients and not _opening
         if idle:
             _stop()
-        raise
-    with _lock:
-        _opening -= 1
-        _clients.add(client)
-    return connected
 
 
 def client_closed(client: Any) -> None:
