@@ -11,21 +11,26 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 START = "<!-- compat-matrix:start -->"
 END = "<!-- compat-matrix:end -->"
 COLUMNS = [
-    "protocol", "calculator", "fn_index only", "app without queue", "generators", "gr.Progress", "logs", "gr.Error", "queue rank/ETA",
-    "gr.State", "files", "direct (queue=False)", "cancel queued", "cancel running",
+    "protocol", "calculator", "fn_index only", "app without queue", "generators", "gr.Progress", "logs", "gr.Error",
+    "queue rank/ETA", "gr.State", "files", "direct (queue=False)", "cancel queued", "cancel running",
 ]
+
+
+# One cell: {"result": "passed" | "failed" | "skipped", "text": what the test found}.
+_Cell = dict[str, Any]
 
 
 def _version_key(version: str) -> tuple[int, ...]:
     return tuple(int(p) for p in version.split(".") if p.isdigit())
 
 
-def _cell(cell: dict | None) -> str:
+def _cell(cell: _Cell | None) -> str:
     if cell is None:
         return "not run"
     if cell["result"] == "failed":
@@ -35,7 +40,13 @@ def _cell(cell: dict | None) -> str:
     return "yes" if cell["text"] == "yes" else cell["text"]
 
 
-def render(results: dict[str, dict[str, dict]]) -> str:
+def render(results: dict[str, dict[str, _Cell]]) -> str:
+    """The matrix as a Markdown table, newest server version first.
+
+    ``results`` maps a server version (``"6.31.0"``) to its cells by column name; the
+    columns are :data:`COLUMNS` in that order, then any other column the results have,
+    sorted. A missing cell reads "not run".
+    """
     columns = COLUMNS + sorted({f for cells in results.values() for f in cells} - set(COLUMNS))
     lines = [
         "| gradio | " + " | ".join(columns) + " |",
@@ -48,6 +59,8 @@ def render(results: dict[str, dict[str, dict]]) -> str:
 
 
 def update_readme(readme: str, table: str) -> str:
+    """``readme`` (the README's text) with ``table`` between the matrix markers instead of
+    what was there; exits with a message if the markers are missing."""
     if START not in readme or END not in readme:
         raise SystemExit(f"the README has no {START} ... {END} section")
     head, rest = readme.split(START, 1)
@@ -56,6 +69,8 @@ def update_readme(readme: str, table: str) -> str:
 
 
 def main(argv: list[str]) -> int:
+    """Rewrite the README's matrix: ``argv`` is ``[results.json [README.md]]``, by default
+    ``build/compat.json`` and the repository's ``README.md``."""
     results_path = Path(argv[0]) if argv else ROOT / "build" / "compat.json"
     readme_path = Path(argv[1]) if len(argv) > 1 else ROOT / "README.md"
     results = json.loads(results_path.read_text())

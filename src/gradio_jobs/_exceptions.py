@@ -7,7 +7,8 @@ written against it keep working.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .protocol.status import StatusUpdate
@@ -46,7 +47,10 @@ class ServerUnreachableError(GradioJobsError, ConnectionError):
     ``request_sent`` is False when the request surely never reached the server.
     """
 
-    def __init__(self, message: str, *, request_sent: bool = True):
+    def __init__(self, message: str, *, request_sent: bool = True) -> None:
+        """``message`` says what failed; ``request_sent`` (default True, the cautious answer)
+        is False only when the request surely never left the client, so a retry cannot make
+        the server run a job twice."""
         super().__init__(message)
         self.request_sent = request_sent
 
@@ -54,7 +58,10 @@ class ServerUnreachableError(GradioJobsError, ConnectionError):
 class ServerError(GradioJobsError):
     """The server answered a request with an unexpected HTTP status."""
 
-    def __init__(self, message: str, *, status_code: int | None = None, body: str | None = None):
+    def __init__(self, message: str, *, status_code: int | None = None, body: str | None = None) -> None:
+        """``message`` names the request and the status; ``status_code`` is the HTTP status
+        (default None: none was received) and ``body`` the start of the answer's body (default
+        None). ``retry_after`` starts as None and is set by the caller that read the header."""
         super().__init__(message)
         self.status_code = status_code
         self.body = body
@@ -73,7 +80,9 @@ class TooManyRequestsError(ServerError):
 class EndpointNotFoundError(GradioJobsError, ValueError):
     """No callable endpoint matches the given ``api_name`` or ``fn_index``."""
 
-    def __init__(self, message: str, *, valid: Sequence[str] = ()):
+    def __init__(self, message: str, *, valid: Sequence[str] = ()) -> None:
+        """``message`` says what was asked for; ``valid`` (default empty) lists the
+        ``api_name`` of every endpoint that could have been called, kept as ``self.valid``."""
         super().__init__(message)
         self.valid = list(valid)
 
@@ -96,7 +105,14 @@ class AppError(GradioJobsError, ValueError):
         duration: float | None = None,
         visible: bool = True,
         job_id: str | None = None,
-    ):
+    ) -> None:
+        """The fields of the server's error message.
+
+        ``message`` is the error text (None when the app hides it); ``title`` the
+        ``gr.Error`` title (default None, kept as ``"Error"``); ``duration`` how long the app
+        asked to show it, in seconds (default None); ``visible`` whether the app shows it
+        (default True); ``job_id`` the server's id of the failed job (default None: unknown).
+        """
         self.message = message
         self.title = title if title else "Error"
         self.duration = duration
@@ -118,7 +134,9 @@ class AppError(GradioJobsError, ValueError):
 class QueueFullError(GradioJobsError):
     """The app's queue is full (HTTP 503 on join, or ``queue_full`` on old servers)."""
 
-    def __init__(self, message: str = "The app's queue is full; try again later."):
+    def __init__(self, message: str = "The app's queue is full; try again later.") -> None:
+        """``message`` defaults to a generic text; ``retry_after`` starts as None and is set
+        to the seconds the server asked to wait, when it said."""
         super().__init__(message)
         self.retry_after: float | None = None
 
@@ -130,7 +148,9 @@ QueueError = QueueFullError
 class ValidationError(GradioJobsError, ValueError):
     """The endpoint's validator rejected the inputs (HTTP 422); ``errors`` maps parameter to message."""
 
-    def __init__(self, errors: Mapping[str, str] | None = None, *, message: str | None = None):
+    def __init__(self, errors: Mapping[str, str] | None = None, *, message: str | None = None) -> None:
+        """``errors`` maps each rejected parameter to the validator's message (default None:
+        none given); ``message`` overrides the text, which by default lists ``errors``."""
         self.errors = dict(errors or {})
         if message is None:
             lines = [f"- {name}: {text}" for name, text in self.errors.items()]
@@ -151,7 +171,9 @@ class ConnectionLostError(GradioJobsError, ConnectionError):
         *,
         job_id: str | None = None,
         last_status: StatusUpdate | None = None,
-    ):
+    ) -> None:
+        """``message`` says how the connection ended; ``job_id`` (default None) and
+        ``last_status`` (default None) are added to the text when known."""
         self.job_id = job_id
         self.last_status = last_status
         detail = message
@@ -166,7 +188,9 @@ class ConnectionLostError(GradioJobsError, ConnectionError):
 class ProtocolError(GradioJobsError):
     """The server sent something this client cannot understand."""
 
-    def __init__(self, message: str, *, payload: Any = None):
+    def __init__(self, message: str, *, payload: Any = None) -> None:
+        """``message`` says what was wrong; ``payload`` is the offending message or body, for
+        debugging (default None)."""
         super().__init__(message)
         self.payload = payload
 
@@ -182,7 +206,12 @@ class JobTimeoutError(GradioJobsError, TimeoutError):
     ``"total"``; ``last_status`` is the job's status when it ran out.
     """
 
-    def __init__(self, phase: str, limit: float, *, job_id: str | None = None, last_status: StatusUpdate | None = None):
+    def __init__(
+        self, phase: str, limit: float, *, job_id: str | None = None, last_status: StatusUpdate | None = None
+    ) -> None:
+        """``phase`` is the deadline that ran out (``"queue"``, ``"run"`` or ``"total"``),
+        ``limit`` its length in seconds; ``job_id`` (default None: the job had no id yet) and
+        ``last_status`` (default None) say how far the job got."""
         self.phase = phase
         self.limit = limit
         self.job_id = job_id
@@ -197,10 +226,18 @@ class JobTimeoutError(GradioJobsError, TimeoutError):
 
 
 class FileTooLargeError(GradioJobsError, ValueError):
-    """A file to upload or download is larger than the limit (the app's ``max_file_size``,
-    or the client's ``max_download_size``)."""
+    """A file to upload or download is larger than the limit.
 
-    def __init__(self, message: str, *, name: str | None = None, size: int | None = None, limit: int | None = None):
+    The limit is the app's ``max_file_size`` for uploads, the client's ``max_download_size``
+    for downloads.
+    """
+
+    def __init__(
+        self, message: str, *, name: str | None = None, size: int | None = None, limit: int | None = None
+    ) -> None:
+        """``message`` says which limit; ``name`` is the file's name, ``size`` its size in bytes
+        (as far as it was read) and ``limit`` the limit in bytes; each defaults to None
+        (unknown)."""
         super().__init__(message)
         self.name = name
         self.size = size
@@ -214,7 +251,9 @@ class InputFileError(GradioJobsError, FileNotFoundError):
 class SpaceError(GradioJobsError):
     """A Hugging Face Space could not be turned into a running app."""
 
-    def __init__(self, message: str, *, space_id: str, stage: str | None = None):
+    def __init__(self, message: str, *, space_id: str, stage: str | None = None) -> None:
+        """``message`` says what went wrong; ``space_id`` is the Space (``"owner/name"``) and
+        ``stage`` its runtime stage when giving up (default None: unknown)."""
         super().__init__(message)
         self.space_id = space_id
         #: The Space's runtime stage when giving up (``"PAUSED"``, ``"BUILD_ERROR"``, ...).
@@ -231,6 +270,8 @@ class SpaceUnavailableError(SpaceError):
     ``timed_out`` is True when it was still starting (building, waking) when the time ran out.
     """
 
-    def __init__(self, message: str, *, space_id: str, stage: str | None = None, timed_out: bool = False):
+    def __init__(self, message: str, *, space_id: str, stage: str | None = None, timed_out: bool = False) -> None:
+        """As :class:`SpaceError`; ``timed_out`` (default False) is True when the Space was
+        still starting when ``space_timeout`` ran out."""
         super().__init__(message, space_id=space_id, stage=stage)
         self.timed_out = timed_out

@@ -1,14 +1,16 @@
 """The app's endpoints, built from ``/config`` and ``/info``; choosing one; binding arguments.
 
-Pure functions over the two JSON documents (protocol.md §1.3 to §1.6).
+Pure functions over the two JSON documents, as real servers of every generation serve them
+(captured in ``tests/fixtures/captures``; the README's "Servers it speaks to" sums them up).
 """
 
 from __future__ import annotations
 
 import keyword
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Mapping, Sequence
+from typing import Any, Literal, cast
 
 from .._exceptions import ArgumentError, EndpointNotFoundError, ProtocolError
 from .capabilities import Capabilities
@@ -19,14 +21,26 @@ Visibility = Literal["public", "undocumented", "private"]
 
 # Components that are never part of an endpoint's signature on servers that predate ``skip_api``.
 _SKIP_API_TYPES = frozenset(
-    "state row column tabs tab tabitem box form accordion group interpretation dataset sidebar".split()
+    [
+        "state", "row", "column", "tabs", "tab", "tabitem", "box", "form", "accordion", "group",
+        "interpretation", "dataset", "sidebar",
+    ]
 )
 _MISSING = object()
 
 
 @dataclass(frozen=True)
 class Parameter:
-    """One argument of an endpoint, as ``/info`` describes it."""
+    """One argument of an endpoint, as ``/info`` describes it (or its component, without ``/info``).
+
+    ``name`` is the Python name keyword arguments use; ``label`` the component's label
+    (None if it has none); ``has_default`` whether the argument may be omitted, and then
+    ``default`` is the value sent for it; ``component`` the component's class name
+    (``"Textbox"``); ``python_type`` the type ``/info`` gives as text (``"str"``, None when
+    unknown); ``type_schema`` the JSON schema of the value (default None); ``description``
+    ``/info``'s description of the type (default None); ``example`` an example input
+    (default None).
+    """
 
     name: str
     label: str | None
@@ -41,6 +55,9 @@ class Parameter:
 
 @dataclass(frozen=True)
 class Return:
+    """One output of an endpoint: ``label``, ``component``, ``python_type`` and ``type_schema``
+    as for :class:`Parameter` (each None when unknown; ``type_schema`` defaults to None)."""
+
     label: str | None
     component: str | None
     python_type: str | None
@@ -49,6 +66,19 @@ class Return:
 
 @dataclass(frozen=True)
 class Endpoint:
+    """One event handler of the app, as the client calls it (built by :func:`build_app`).
+
+    ``fn_index`` is its position among the app's dependencies (the id on servers that send
+    one); ``visibility`` says whether ``view_api`` shows it (``"public"``), hides it but
+    allows calls (``"undocumented"``) or refuses calls (``"private"``); ``has_backend_fn``
+    is False for front-end-only events; ``is_generator`` for functions that stream outputs;
+    ``input_ids`` and ``output_ids`` are the component ids of ``data`` in and out;
+    ``parameters`` and ``returns`` describe what the caller passes and gets. ``cancels``
+    (default empty) lists the fn_indexes this event cancels (a stop button); ``queue``
+    (default True) is False for events that bypass the queue; ``info`` (default empty) is
+    the endpoint's raw ``/info`` entry.
+    """
+
     fn_index: int
     #: ``"/add"``; None for unnamed endpoints of old servers.
     api_name: str | None
@@ -73,17 +103,21 @@ class Endpoint:
 
     @property
     def callable(self) -> bool:
+        """Whether the API may call it: it has a Python function and is not private."""
         return self.has_backend_fn and self.visibility != "private"
 
     @property
     def label(self) -> str:
+        """How messages name it: its ``api_name``, else ``fn_index=N``."""
         return self.api_name or f"fn_index={self.fn_index}"
 
     def bind(self, args: Sequence[Any], kwargs: Mapping[str, Any]) -> list[Any]:
         """The ``data`` list for ``queue/join``: one value per input, null for State.
 
-        Applies keyword arguments by parameter name and the defaults of omitted parameters,
-        and names the parameters in every error.
+        ``args`` are the caller's positional arguments, in parameter order; ``kwargs`` its
+        keyword arguments, by parameter name. Omitted parameters take their defaults. Raises
+        :class:`ArgumentError`, naming the parameters, for too many arguments, an unknown
+        keyword, a value given twice or a missing required one.
         """
         params = self.parameters
         names = [p.name for p in params]
@@ -120,17 +154,18 @@ class Endpoint:
                 f"(parameters: {signature})"
             )
         data: list[Any] = [None] * len(self.input_ids)
-        for position, value in zip(self.api_input_positions, values):
+        for position, value in zip(self.api_input_positions, values, strict=True):
             data[position] = value
         return data
 
     def user_outputs(self, data: Sequence[Any]) -> Any:
-        """What the caller sees of a full ``data`` list: State dropped, one output unwrapped."""
-        if len(data) != len(self.output_ids):
-            # Trust the server over our model of it (for example after a hot reload).
-            values = list(data)
-        else:
-            values = [data[i] for i in self.api_output_positions]
+        """What the caller sees of a full ``data`` list: State dropped, one output unwrapped.
+
+        ``data`` is the server's list of output values, one per output component. The result
+        is the one value of a single-output endpoint, else a tuple.
+        """
+        # If the lengths differ, trust the server over our model of it (e.g. after a hot reload).
+        values = list(data) if len(data) != len(self.output_ids) else [data[i] for i in self.api_output_positions]
         if len(values) == 1:
             return values[0]
         return tuple(values)
@@ -138,7 +173,12 @@ class Endpoint:
 
 @dataclass(frozen=True)
 class App:
-    """Everything known about the app from its ``/config`` and ``/info``."""
+    """Everything known about the app from its ``/config`` and ``/info``.
+
+    ``src`` is the app's root URL, with a trailing slash; ``config`` and ``info`` the two
+    documents (``info`` empty when the server has no ``/info``); ``capabilities`` what the
+    server's version can do; ``endpoints`` every event handler, in the order of the config.
+    """
 
     src: str
     config: Mapping[str, Any]
@@ -148,13 +188,21 @@ class App:
 
     @property
     def api_url(self) -> str:
+        """The URL the API routes hang from: ``src`` plus the server's API prefix."""
         return self.src + self.capabilities.api_prefix
 
     def callable_endpoints(self) -> list[Endpoint]:
+        """The endpoints the API may call (see :attr:`Endpoint.callable`), in order."""
         return [e for e in self.endpoints if e.callable]
 
     def endpoint(self, api_name: str | None = None, fn_index: int | None = None) -> Endpoint:
-        """Choose the endpoint a call names, as ``gradio_client`` does (protocol.md §1.4)."""
+        """Choose the endpoint a call names, by the same rules as ``gradio_client``.
+
+        ``api_name`` (default None) names it, with or without the leading slash; ``fn_index``
+        (default None) gives its index instead, or checks the one ``api_name`` names. With
+        neither, an app with exactly one public named endpoint means that one. Raises
+        :class:`EndpointNotFoundError`, listing the valid names, when nothing callable matches.
+        """
         valid = [e for e in self.callable_endpoints() if e.api_name and e.visibility == "public"]
         valid_names = [e.api_name for e in valid if e.api_name]
         listing = ", ".join(valid_names) or "none"
@@ -200,7 +248,11 @@ class App:
         )
 
     def describe(self, all_endpoints: bool = False) -> dict[str, Any]:
-        """The API as ``view_api(return_format="dict")`` gives it (``/info``'s shape)."""
+        """The API as ``view_api(return_format="dict")`` gives it (``/info``'s shape).
+
+        ``all_endpoints`` (default False) includes the undocumented endpoints too; private
+        ones are never listed.
+        """
         named: dict[str, Any] = {}
         unnamed: dict[str, Any] = {}
         for e in self.callable_endpoints():
@@ -243,7 +295,7 @@ class App:
 def _visibility(dep: Mapping[str, Any]) -> Visibility:
     declared = dep.get("api_visibility")
     if declared in ("public", "undocumented", "private"):
-        return declared
+        return cast(Visibility, declared)
     if dep.get("api_name") is False:
         return "private"
     if dep.get("show_api") is False:
@@ -272,7 +324,13 @@ def _type_text(schema: Any) -> str | None:
 
 
 def build_app(src: str, config: Mapping[str, Any], info: Mapping[str, Any] | None) -> App:
-    """Model the app from its ``/config`` and (if it has one) its ``/info?all_endpoints=True``."""
+    """Model the app from its ``/config`` and (if it has one) its ``/info?all_endpoints=True``.
+
+    ``src`` is the app's root URL, with a trailing slash; ``config`` the parsed ``/config``;
+    ``info`` the parsed ``/info`` or None where the server has none (the endpoints are then
+    described from their components). Raises :class:`ProtocolError` for a ``/config`` that
+    is not an app's.
+    """
     if not isinstance(config, Mapping):
         raise ProtocolError("/config did not return a JSON object", payload=config)
     capabilities = Capabilities.from_config(dict(config))

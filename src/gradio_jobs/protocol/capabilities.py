@@ -1,7 +1,8 @@
 """What a server can do, computed once from its ``/config``.
 
 This is the only place that looks at version strings: everything else asks a
-:class:`Capabilities` (protocol.md §8 lists the facts behind each flag).
+:class:`Capabilities`. Each flag is a fact measured on real servers; the comment on each
+field says which versions have it, and the README's "Servers it speaks to" sums them up.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ __all__ = ["Capabilities", "Route", "parse_version"]
 
 
 class Route(enum.Enum):
-    """How a job travels to the server and how its messages come back (protocol.md §2.7)."""
+    """How a job travels to the server and how its messages come back (see the README's
+    "Servers it speaks to": which generation uses which route)."""
 
     #: ``POST queue/join``, then the session's one ``GET queue/data`` stream (sse_v1 and later).
     SESSION_STREAM = "session stream"
@@ -31,11 +33,17 @@ class Route(enum.Enum):
     #: ``POST run/predict`` without the queue: one request, one answer.
     DIRECT = "direct"
 
+
 _QUEUE_PROTOCOLS = ("ws", "sse", "sse_v1", "sse_v2", "sse_v2.1", "sse_v3")
 
 
 def parse_version(text: Any) -> tuple[int, ...] | None:
-    """``"4.44.1"`` -> ``(4, 44, 1)``; pre-release suffixes are dropped; junk gives None."""
+    """The numbers of a version string: ``"4.44.1"`` -> ``(4, 44, 1)``.
+
+    ``text`` is the config's ``version`` (anything: a non-string gives None). A leading
+    ``v`` and pre-release suffixes are dropped; text that does not start with a number gives
+    None.
+    """
     if not isinstance(text, str):
         return None
     match = re.match(r"\s*v?(\d+)(?:\.(\d+))?(?:\.(\d+))?", text)
@@ -46,6 +54,16 @@ def parse_version(text: Any) -> tuple[int, ...] | None:
 
 @dataclass(frozen=True)
 class Capabilities:
+    """What one server can do, built by :meth:`from_config`; each field is one fact.
+
+    ``version`` is the parsed version (None when the config has none) and ``version_string``
+    the config's text; ``protocol`` the queue protocol the config announces (``"ws"`` for
+    3.x, which announces none); ``max_file_size`` the app's upload limit in bytes (None: no
+    limit). The other fields are commented one by one below; those with a default
+    (``queue_enabled`` True, ``legacy_files`` False, ``dropping_cancels`` True, ``reset_by``
+    None) describe the common case.
+    """
+
     version: tuple[int, ...] | None
     version_string: str | None
     protocol: str
@@ -83,6 +101,11 @@ class Capabilities:
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Capabilities:
+        """The capabilities of the server that served ``config`` (its parsed ``/config``).
+
+        A config without a version is taken as the newest server speaking the protocol it
+        announces.
+        """
         version_string = config.get("version") if isinstance(config.get("version"), str) else None
         version = parse_version(version_string)
         protocol = config.get("protocol") or "ws"

@@ -1,4 +1,4 @@
-"""Applying the edit operations of streamed generator outputs (protocol.md §2.5).
+"""Applying the edit operations of streamed generator outputs (the ``sse_v2`` diffs).
 
 From protocol ``sse_v2`` (gradio 4.17) on, every ``process_generating`` message after the
 first carries, per output slot, a list of operations ``[action, path, value]`` turning the
@@ -61,11 +61,11 @@ mutate them should copy at that point.
 from __future__ import annotations
 
 import enum
-from typing import Any, Union
+from typing import Any, TypeAlias
 
 __all__ = ["DeleteSemantics", "DiffError", "apply_diff", "delete_semantics_for"]
 
-_Key = Union[str, int]
+_Key: TypeAlias = str | int
 _Path = tuple[_Key, ...]
 _Op = tuple[str, _Path, Any]
 
@@ -95,7 +95,7 @@ def delete_semantics_for(version: tuple[int, ...]) -> DeleteSemantics:
         or not all(isinstance(p, int) and not isinstance(p, bool) for p in version)
     ):
         raise ValueError(f"not a parsed version tuple: {version!r}")
-    padded = (version + (0, 0, 0))[:3]
+    padded = (*version, 0, 0, 0)[:3]
     if padded <= (5, 29, 0):
         return DeleteSemantics.UNSHIFTED
     if padded < (5, 36, 0):
@@ -112,8 +112,11 @@ class DiffError(Exception):
 def apply_diff(previous: Any, ops: list[Any], semantics: DeleteSemantics) -> Any:
     """Return the value obtained by applying the server's ``ops`` to ``previous``.
 
-    ``previous`` is not mutated. Raises :class:`DiffError` (and nothing else) for
-    malformed operations, paths that do not exist, out-of-range indices, and wrong types.
+    ``previous`` is the slot's last full value (not mutated); ``ops`` the slot's list of
+    ``[action, path, value]`` operations from the message; ``semantics`` the sending
+    server's delete numbering (``Capabilities.diff_semantics``). Raises :class:`DiffError`
+    (and nothing else) for malformed operations, paths that do not exist, out-of-range
+    indices, and wrong types.
     """
     if not isinstance(semantics, DeleteSemantics):
         raise TypeError(f"semantics must be a DeleteSemantics, not {semantics!r}")
@@ -136,12 +139,15 @@ def apply_diff(previous: Any, ops: list[Any], semantics: DeleteSemantics) -> Any
     if not parsed:
         return previous
 
-    if semantics is DeleteSemantics.TRUNCATED_PATHS and _has_cut_looking_delete(parsed):
-        if _may_hide_cut_deletes(previous):
-            raise DiffError(
-                "ambiguous list delete: this server version (5.29.1 - 5.35.x) cuts the "
-                "path of deletes inside nested lists to [index]"
-            )
+    if (
+        semantics is DeleteSemantics.TRUNCATED_PATHS
+        and _has_cut_looking_delete(parsed)
+        and _may_hide_cut_deletes(previous)
+    ):
+        raise DiffError(
+            "ambiguous list delete: this server version (5.29.1 - 5.35.x) cuts the "
+            "path of deletes inside nested lists to [index]"
+        )
 
     editor = _Editor(previous)
     # SHIFTED only: number of integer-keyed deletes seen so far below each list path.
@@ -204,11 +210,11 @@ class _Editor:
     in place. Holding them also keeps their ids from being reused.
     """
 
-    __slots__ = ("root", "_owned")
+    __slots__ = ("_owned", "root")
 
     def __init__(self, root: Any) -> None:
         self.root = root
-        self._owned: dict[int, Any] = {}
+        self._owned: dict[int, list[Any] | dict[str, Any]] = {}
 
     def _own(self, obj: list[Any] | dict[str, Any]) -> list[Any] | dict[str, Any]:
         if self._owned.get(id(obj)) is obj:
@@ -345,7 +351,7 @@ class _Editor:
             name = _key_for(parent, key, n)
             if name not in parent:
                 raise DiffError(f"operation {n}: key {_show(name)} not found")
-            del parent[name]  # type: ignore[arg-type]
+            del parent[name]
 
 
 def _key_for(container: list[Any] | dict[str, Any], key: _Key, where: int) -> _Key:
@@ -366,9 +372,10 @@ def _key_for(container: list[Any] | dict[str, Any], key: _Key, where: int) -> _K
 
 
 def _concat(old: Any, extra: Any, where: int) -> Any:
-    if (isinstance(old, str) and isinstance(extra, str)) or (
-        isinstance(old, list) and isinstance(extra, list)
-    ):
+    """``old + extra`` for two strings (streamed text) or two lists; else :class:`DiffError`."""
+    if isinstance(old, str) and isinstance(extra, str):
+        return old + extra
+    if isinstance(old, list) and isinstance(extra, list):
         return old + extra
     raise DiffError(
         f"operation {where}: cannot append {type(extra).__name__} "

@@ -2,6 +2,10 @@
 
 Every message the server sends about a job, and everything the client decides about it
 (submitted, cancelled, lost), becomes one of these, appended to the job's event log.
+
+Besides the fields each event documents, every event takes two keyword-only fields that
+default to the moment it is made: ``at`` (``time.monotonic()``) and ``wallclock`` (local
+``datetime.now()``).
 """
 
 from __future__ import annotations
@@ -9,7 +13,7 @@ from __future__ import annotations
 import time as _time
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Union
+from typing import Any, TypeAlias
 
 from .status import LogMessage, ProgressUnit
 
@@ -38,6 +42,8 @@ def _now() -> float:
 
 @dataclass(frozen=True)
 class _Event:
+    """The fields every event has: when the client handled it."""
+
     #: ``time.monotonic()`` when the client handled the event.
     at: float = field(default_factory=_now, kw_only=True)
     #: Local wall-clock time of the same moment.
@@ -46,14 +52,17 @@ class _Event:
 
 @dataclass(frozen=True)
 class Submitted(_Event):
-    """The client sent the job to the server."""
+    """The client sent the job to the server; ``endpoint`` names it (``Endpoint.label``)."""
 
     endpoint: str
 
 
 @dataclass(frozen=True)
 class Uploading(_Event):
-    """Progress of uploading one input file, before the job joins the queue."""
+    """Progress of uploading one input file, before the job joins the queue.
+
+    ``name`` is the file's name; ``sent`` the bytes sent so far, of ``total``.
+    """
 
     name: str
     sent: int
@@ -86,17 +95,22 @@ class Started(_Event):
 
 @dataclass(frozen=True)
 class ProgressReported(_Event):
+    """The app's ``gr.Progress`` trackers moved; ``units`` holds each tracker's state."""
+
     units: list[ProgressUnit]
 
 
 @dataclass(frozen=True)
 class Logged(_Event):
+    """The app sent a ``gr.Info``/``gr.Warning`` message (``log``) while the job ran."""
+
     log: LogMessage
 
 
 @dataclass(frozen=True)
 class OutputProduced(_Event):
-    """The ``index``-th output of a generator (or the single output of a plain function)."""
+    """The ``index``-th output of a generator (or the single output of a plain function),
+    counting from 0; ``value`` is the output as the caller sees it."""
 
     index: int
     value: Any
@@ -104,11 +118,15 @@ class OutputProduced(_Event):
 
 @dataclass(frozen=True)
 class Completed(_Event):
+    """The job succeeded; ``value`` is its result, as ``result()`` returns it."""
+
     value: Any
 
 
 @dataclass(frozen=True)
 class Failed(_Event):
+    """The job failed; ``error`` is the exception ``result()`` raises."""
+
     error: BaseException
 
 
@@ -129,16 +147,31 @@ class CancelResolved(_Event):
 
 @dataclass(frozen=True)
 class Resubmitted(_Event):
-    """The job was submitted again (its earlier run was killed, or lost and marked safe to repeat)."""
+    """The job was submitted again (its earlier run was killed, or lost and marked safe to repeat).
+
+    ``reason`` says why; ``attempt`` numbers the run now starting (the first run is 1, so
+    the first resubmission is 2).
+    """
 
     reason: str
     attempt: int
 
 
-JobEvent = Union[
-    Submitted, Uploading, Joined, Queued, Started, ProgressReported, Logged, OutputProduced, Completed, Failed, Cancelled,
-    CancelResolved, Resubmitted,
-]
+JobEvent: TypeAlias = (
+    Submitted
+    | Uploading
+    | Joined
+    | Queued
+    | Started
+    | ProgressReported
+    | Logged
+    | OutputProduced
+    | Completed
+    | Failed
+    | Cancelled
+    | CancelResolved
+    | Resubmitted
+)
 
 OUTCOME_DEQUEUED = "dequeued"
 OUTCOME_STOPPED = "stopped"

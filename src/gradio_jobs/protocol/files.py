@@ -1,6 +1,7 @@
 """File values in a job's data: marking inputs, finding files, naming downloads. No I/O.
 
-A file travels as a FileData dict (protocol.md §5.2). Inputs are marked by the caller with
+A file travels as a FileData dict (``path``, ``url``, ``orig_name``, ``meta``; 3.x servers use
+``name`` and ``is_file`` instead, see :func:`is_file_output`). Inputs are marked by the caller with
 :func:`handle_file` (or passed as a :class:`pathlib.Path`); local ones are uploaded and
 replaced by the server's copy before the job is sent. Outputs are found by walking the
 value, so files nested in lists and dicts (galleries, chat messages) are handled too.
@@ -11,9 +12,10 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePath
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import quote, unquote, urljoin, urlsplit
 
 from .._exceptions import InputFileError
@@ -22,7 +24,6 @@ from .capabilities import Capabilities
 __all__ = [
     "FILE_DATA_TYPE",
     "handle_file",
-    "is_url",
     "is_file_input",
     "is_file_output",
     "LocalFile",
@@ -38,7 +39,7 @@ __all__ = [
 FILE_DATA_TYPE = "gradio.FileData"
 _META = {"_type": FILE_DATA_TYPE}
 
-# The characters gradio's own client strips from upload names (protocol.md §5.3).
+# The characters gradio's own client strips from upload names (read in gradio_client's source).
 _UNSAFE_UPLOAD_CHARS = re.compile(r'[<>:"/\\|?*`$!{}\x00-\x1f\x7f]')
 _WINDOWS_DEVICE_NAMES = frozenset(
     ["CON", "PRN", "AUX", "NUL"] + [f"COM{i}" for i in range(1, 10)] + [f"LPT{i}" for i in range(1, 10)]
@@ -46,7 +47,8 @@ _WINDOWS_DEVICE_NAMES = frozenset(
 _MAX_NAME_BYTES = 200
 
 
-def is_url(text: Any) -> bool:
+def _is_url(text: Any) -> bool:
+    """Whether ``text`` is an http(s) URL (any other value: False)."""
     return isinstance(text, str) and text.lower().startswith(("http://", "https://"))
 
 
@@ -54,12 +56,14 @@ def handle_file(path_or_url: str | os.PathLike[str]) -> dict[str, Any]:
     """Mark an argument as a file: a local path (uploaded when the job is sent) or a URL
     (passed to the server, which fetches it).
 
-    Raises :class:`InputFileError` at once if a local file does not exist.
+    ``path_or_url`` is a path (``str`` or path-like) or an ``http(s)://`` URL; the result is
+    the FileData dict to pass as the argument, or anywhere inside it. Raises
+    :class:`InputFileError` at once if a local file does not exist.
     """
     text = os.fspath(path_or_url)
     if not isinstance(text, str):
         raise TypeError(f"handle_file() takes a path or a URL, got {path_or_url!r}")
-    if is_url(text):
+    if _is_url(text):
         name = unquote(urlsplit(text).path.rsplit("/", 1)[-1]) or "file"
         return {"path": text, "url": text, "orig_name": name, "meta": dict(_META)}
     if not os.path.isfile(text):
@@ -68,7 +72,8 @@ def handle_file(path_or_url: str | os.PathLike[str]) -> dict[str, Any]:
 
 
 def is_file_input(value: Any) -> bool:
-    """A value the caller marked as a file: a ``handle_file`` dict or a ``Path``."""
+    """Whether ``value`` (any part of an argument) is a file the caller marked: a
+    ``handle_file`` dict or a ``Path``."""
     if isinstance(value, PurePath):
         return True
     return (
@@ -80,9 +85,12 @@ def is_file_input(value: Any) -> bool:
 
 
 def is_file_output(value: Any, caps: Capabilities) -> bool:
-    """A FileData in a server's output: marked by its ``meta`` where the server sends one;
-    before that (``file_meta`` false) any dict with a string ``path``, as gradio's client does;
-    on 3.x a dict with ``is_file`` and a string ``name``."""
+    """Whether ``value`` (any part of an output) is a file, as the server of ``caps`` marks one.
+
+    A FileData marked by its ``meta`` where the server sends one; before that (``file_meta``
+    false) any dict with a string ``path``, as gradio's client does; on 3.x a dict with
+    ``is_file`` and a string ``name``.
+    """
     if caps.legacy_files:
         return isinstance(value, dict) and value.get("is_file") is True and isinstance(value.get("name"), str)
     if not isinstance(value, dict) or not isinstance(value.get("path"), str):
@@ -94,8 +102,12 @@ def is_file_output(value: Any, caps: Capabilities) -> bool:
 
 
 def map_files(value: Any, is_file: Callable[[Any], bool], replace: Callable[[Any], Any]) -> Any:
-    """``value`` with every file in it replaced by ``replace(file)``; containers are copied,
-    the rest is shared."""
+    """``value`` with every file in it replaced by ``replace(file)``.
+
+    ``is_file`` tells a file (:func:`is_file_input` or a wrapper of :func:`is_file_output`);
+    files are looked for in dicts, lists and tuples at any depth. Containers are copied, the
+    rest is shared.
+    """
     if is_file(value):
         return replace(value)
     if isinstance(value, dict):
@@ -108,6 +120,8 @@ def map_files(value: Any, is_file: Callable[[Any], bool], replace: Callable[[Any
 
 
 def find_files(value: Any, is_file: Callable[[Any], bool]) -> list[Any]:
+    """Every file in ``value``, in order of appearance (duplicates kept); ``is_file`` as for
+    :func:`map_files`."""
     found: list[Any] = []
 
     def collect(item: Any) -> Any:
@@ -120,7 +134,10 @@ def find_files(value: Any, is_file: Callable[[Any], bool]) -> list[Any]:
 
 @dataclass(frozen=True)
 class LocalFile:
-    """A local file input that has to be uploaded before the job is sent."""
+    """A local file input that has to be uploaded before the job is sent.
+
+    ``path`` is the file's path as the caller gave it; ``name`` the name sent with the upload.
+    """
 
     path: str
     #: The name the server keeps (sanitised as gradio's client does).
@@ -134,13 +151,14 @@ def _as_input(value: Any) -> dict[str, Any]:
 def local_files(data: Any) -> list[LocalFile]:
     """The local files among the inputs, each once, in order of appearance.
 
-    Raises :class:`InputFileError` for a marked file that does not exist.
+    ``data`` is the job's input data (any nesting). URL inputs are left out. Raises
+    :class:`InputFileError` for a marked file that does not exist.
     """
     seen: dict[str, LocalFile] = {}
     for item in find_files(data, is_file_input):
         file = _as_input(item)
         path = file["path"]
-        if is_url(path) or path in seen:
+        if _is_url(path) or path in seen:
             continue
         if not os.path.isfile(path):
             raise InputFileError(f"the input file {path!r} does not exist")
@@ -162,7 +180,10 @@ def _as_file_data(file: dict[str, Any]) -> dict[str, Any]:
 
 
 def uploaded_file(server_path: str, name: str, caps: Capabilities) -> dict[str, Any]:
-    """The value sent for an uploaded file."""
+    """The value sent for an uploaded file, in the format of the server of ``caps``.
+
+    ``server_path`` is the path the upload route returned; ``name`` the file's original name.
+    """
     if caps.legacy_files:
         return _legacy_file(server_path, name)
     value: dict[str, Any] = {"path": server_path, "orig_name": name}
@@ -172,7 +193,8 @@ def uploaded_file(server_path: str, name: str, caps: Capabilities) -> dict[str, 
 
 
 def url_file(file: dict[str, Any], caps: Capabilities) -> dict[str, Any]:
-    """The value sent for a URL input: the server downloads it itself."""
+    """The value sent for a URL input (``file``, a :func:`handle_file` dict of a URL), in the
+    format of the server of ``caps``: the server downloads it itself."""
     if caps.legacy_files:
         return _legacy_file(file["path"], file.get("orig_name"))
     value: dict[str, Any] = {"path": file["path"], "orig_name": file.get("orig_name")}
@@ -182,22 +204,26 @@ def url_file(file: dict[str, Any], caps: Capabilities) -> dict[str, Any]:
 
 
 def prepare_inputs(data: Any, uploaded: dict[str, str], caps: Capabilities) -> Any:
-    """``data`` with each file input replaced by what the server expects; ``uploaded`` maps
-    local paths to the server paths their upload returned."""
+    """``data`` with each file input replaced by what the server of ``caps`` expects.
+
+    ``uploaded`` maps the local path of every local file in ``data`` (as :func:`local_files`
+    lists them) to the server path its upload returned; URL inputs need no entry.
+    """
 
     def replace(item: Any) -> Any:
         file = _as_input(item)
-        if is_url(file["path"]):
+        if _is_url(file["path"]):
             return url_file(file, caps)
         server_path = uploaded[file["path"]]
-        return uploaded_file(server_path, sanitize_upload_name(file.get("orig_name") or os.path.basename(file["path"])), caps)
+        name = sanitize_upload_name(file.get("orig_name") or os.path.basename(file["path"]))
+        return uploaded_file(server_path, name, caps)
 
     return map_files(data, is_file_input, replace)
 
 
 def sanitize_upload_name(name: str) -> str:
-    """An upload's name as gradio's client sends it: unsafe characters stripped, Windows
-    device names prefixed, at most 200 bytes."""
+    """``name`` (a file's name) as gradio's client sends it with an upload: unsafe characters
+    stripped, Windows device names prefixed, at most 200 bytes (``"file"`` if nothing is left)."""
     cleaned = _UNSAFE_UPLOAD_CHARS.sub("", unicodedata.normalize("NFC", name)).strip()
     stem = cleaned.split(".", 1)[0].upper()
     if stem in _WINDOWS_DEVICE_NAMES:
@@ -206,7 +232,7 @@ def sanitize_upload_name(name: str) -> str:
 
 
 def safe_file_name(name: Any) -> str:
-    """A name a server suggested for a download, reduced to one harmless path component.
+    """``name``, a name a server suggested for a download, reduced to one harmless path component.
 
     Whatever the server sends (``../../x``, ``C:\\x``, ``/etc/passwd``, control bytes, an
     empty string), the result has no separator, is not ``.`` or ``..``, has no control or
@@ -238,16 +264,19 @@ def _truncate(name: str) -> str:
 
 
 def download_name(file: dict[str, Any]) -> str:
-    """The file name to save an output under (the basename of its server path, as gradio's
-    client does; else its ``orig_name``, else the URL's last segment), made safe."""
+    """The file name to save the output ``file`` (a FileData or 3.x file dict) under.
+
+    The basename of its server path, as gradio's client does; else its ``orig_name``, else
+    the URL's last segment; made safe by :func:`safe_file_name` (``"file"`` if none is usable).
+    """
     file = _as_file_data(file)
     path = file.get("path")
-    candidates = []
-    if isinstance(path, str) and not is_url(path):
+    candidates: list[Any] = []
+    if isinstance(path, str) and not _is_url(path):
         candidates.append(path)
     candidates.append(file.get("orig_name"))
     for url in (path, file.get("url")):
-        if is_url(url):
+        if _is_url(url):
             candidates.append(unquote(urlsplit(url).path))
     for candidate in candidates:
         if isinstance(candidate, str):
@@ -258,7 +287,8 @@ def download_name(file: dict[str, Any]) -> str:
 
 
 def download_url(file: dict[str, Any], api_url: str) -> str | None:
-    """Where to fetch an output file from, or None if it names no place.
+    """Where to fetch the output ``file`` (a FileData or 3.x file dict) from, or None if it
+    names no place; ``api_url`` is the app's API root (:attr:`App.api_url`).
 
     A server path is fetched through the app's ``file=`` route, built from the address the
     client uses (the server's own ``url`` may name a host only it knows, behind a proxy).
@@ -267,7 +297,7 @@ def download_url(file: dict[str, Any], api_url: str) -> str | None:
     file = _as_file_data(file)
     path = file.get("path")
     url = file.get("url")
-    if is_url(path):
+    if _is_url(path):
         return path
     if file.get("is_stream") and isinstance(url, str) and url:
         return urljoin(api_url, url)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any, TypeAlias
 
 from .._exceptions import ProtocolError
 from .status import LogMessage, ProgressUnit
@@ -36,6 +36,14 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class Estimation:
+    """``estimation``: the job waits in the queue.
+
+    ``event_id`` is the job's id on the server (None where the route has none, as for every
+    field of that name below); ``rank`` its 0-based place in the queue, ``queue_size`` the
+    queue's length, ``rank_eta`` the seconds until it should be done (each None when the
+    server does not say).
+    """
+
     event_id: str | None
     rank: int | None
     queue_size: int | None
@@ -44,25 +52,35 @@ class Estimation:
 
 @dataclass(frozen=True, slots=True)
 class ProcessStarts:
+    """``process_starts``: a worker took the job; ``eta`` is the server's average run time of
+    the function in seconds (None until it has timed one run)."""
+
     event_id: str | None
     eta: float | None
 
 
 @dataclass(frozen=True, slots=True)
 class Progress:
+    """``progress``: the job's ``gr.Progress`` trackers, one :class:`ProgressUnit` each in ``units``."""
+
     event_id: str | None
     units: list[ProgressUnit]
 
 
 @dataclass(frozen=True, slots=True)
 class Log:
+    """``log``: a ``gr.Info``/``gr.Warning`` message the app sent while the job ran (``log``)."""
+
     event_id: str | None
     log: LogMessage
 
 
 @dataclass(frozen=True, slots=True)
 class Generating:
-    """One yield of a generator: ``data`` holds full values or diffs, per the protocol."""
+    """One yield of a generator: ``data`` holds full values or diffs, per the protocol.
+
+    ``success`` is the server's flag (True unless it says otherwise).
+    """
 
     event_id: str | None
     data: list[Any]
@@ -74,7 +92,9 @@ class Completed:
     """The job's last message: a result (``data``), an app error (``error`` set), or a cancel.
 
     After ``/cancel`` the server completes a job with an empty, successful ``output``:
-    that is ``cancelled``.
+    that is ``cancelled``. ``success`` is the server's flag; ``data`` the output values
+    (None on failure or cancel); ``error`` the output's fields on failure (``error``,
+    ``title``, ...; else None); ``title`` the message's title, if any.
     """
 
     event_id: str | None
@@ -87,16 +107,26 @@ class Completed:
 
 @dataclass(frozen=True, slots=True)
 class Heartbeat:
+    """``heartbeat``: the stream is alive (the server sends one when idle); names no job."""
+
     event_id: None = None
 
 
 @dataclass(frozen=True, slots=True)
 class CloseStream:
+    """``close_stream``: the server is ending the session's stream (sse_v3); names no job."""
+
     event_id: None = None
 
 
 @dataclass(frozen=True, slots=True)
 class UnexpectedError:
+    """``unexpected_error``: the server failed the stream or a job.
+
+    ``message`` is its text (a generic one when it sends none); ``session_not_found`` is
+    True when the server no longer knows the session.
+    """
+
     event_id: str | None
     message: str
     session_not_found: bool
@@ -104,43 +134,52 @@ class UnexpectedError:
 
 @dataclass(frozen=True, slots=True)
 class SendHash:
+    """``send_hash``: the 3.x websocket asks for the session hash."""
+
     event_id: str | None
 
 
 @dataclass(frozen=True, slots=True)
 class SendData:
+    """``send_data``: the server asks for the job's input data (3.x websocket, 4.0 to 4.8)."""
+
     event_id: str | None
 
 
 @dataclass(frozen=True, slots=True)
 class QueueFull:
+    """``queue_full``: the server refused the job, its queue being full (routes with a connection per job)."""
+
     event_id: str | None
 
 
 @dataclass(frozen=True, slots=True)
 class UnknownMessage:
-    """A ``msg`` this client does not know; kept so a newer server does not break jobs."""
+    """A ``msg`` this client does not know; kept so a newer server does not break jobs.
+
+    ``msg`` is the message's type and ``raw`` the whole decoded message.
+    """
 
     event_id: str | None
     msg: str
     raw: dict[str, Any]
 
 
-Message = Union[
-    Estimation,
-    ProcessStarts,
-    Progress,
-    Log,
-    Generating,
-    Completed,
-    Heartbeat,
-    CloseStream,
-    UnexpectedError,
-    SendHash,
-    SendData,
-    QueueFull,
-    UnknownMessage,
-]
+Message: TypeAlias = (
+    Estimation
+    | ProcessStarts
+    | Progress
+    | Log
+    | Generating
+    | Completed
+    | Heartbeat
+    | CloseStream
+    | UnexpectedError
+    | SendHash
+    | SendData
+    | QueueFull
+    | UnknownMessage
+)
 
 
 def _opt_int(raw: dict[str, Any], key: str) -> int | None:
@@ -185,7 +224,11 @@ def _event_id(raw: dict[str, Any]) -> str | None:
 
 
 def parse_message(raw: Any) -> Message:
-    """Type one decoded queue message. Raises :class:`ProtocolError` on a malformed one."""
+    """Type one decoded queue message.
+
+    ``raw`` is the message as JSON decoded it. A ``msg`` this client does not know gives an
+    :class:`UnknownMessage`; a known one of the wrong shape raises :class:`ProtocolError`.
+    """
     if not isinstance(raw, dict):
         raise ProtocolError(f"a queue message should be a JSON object, got {type(raw).__name__}", payload=raw)
     msg = raw.get("msg")
@@ -257,7 +300,8 @@ def parse_message(raw: Any) -> Message:
 
 
 def decode_message(payload: str) -> Message:
-    """Parse one SSE ``data`` payload (JSON text) into a typed message."""
+    """Parse ``payload``, one SSE ``data`` payload or websocket frame (JSON text), into a
+    typed message; :class:`ProtocolError` if it is not JSON or not a valid message."""
     try:
         raw = json.loads(payload)
     except ValueError as exc:

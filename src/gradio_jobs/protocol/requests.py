@@ -1,7 +1,12 @@
 """What the client sends on each route, and the direct route's answers as queue messages.
 
-Every route of every server generation carries the same few fields (protocol.md §2.1, §2.7);
-this module is the one place that spells them out. Pure functions, no I/O.
+Every route of every server generation carries the same few fields (the routes are listed in
+the README's "Servers it speaks to"); this module is the one place that spells them out. Pure
+functions, no I/O.
+
+In every function here, ``endpoint`` is the endpoint the job calls, ``data`` its input list
+(:meth:`Endpoint.bind`, files already prepared), ``session_hash`` the client's session id and
+``event_id`` the job's id on the server (None where the route gives none).
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ __all__ = ["join_body", "hash_reply", "data_reply", "predict_body", "predict_mes
 
 
 def join_body(endpoint: Endpoint, data: list[Any], session_hash: str) -> dict[str, Any]:
-    """``POST queue/join`` (sse_v1 and later)."""
+    """The body of ``POST queue/join`` (sse_v1 and later)."""
     return {
         "data": data,
         "fn_index": endpoint.fn_index,
@@ -34,19 +39,30 @@ def hash_reply(endpoint: Endpoint, session_hash: str) -> dict[str, Any]:
 
 def data_reply(endpoint: Endpoint, data: list[Any], session_hash: str, event_id: str | None) -> dict[str, Any]:
     """The answer to ``send_data`` (3.x websocket; ``POST queue/data`` on 4.0 to 4.8)."""
-    body: dict[str, Any] = {"data": data, "event_data": None, "fn_index": endpoint.fn_index, "session_hash": session_hash}
+    body: dict[str, Any] = {
+        "data": data,
+        "event_data": None,
+        "fn_index": endpoint.fn_index,
+        "session_hash": session_hash,
+    }
     if event_id is not None:
         body["event_id"] = event_id
     return body
 
 
 def predict_body(endpoint: Endpoint, data: list[Any], session_hash: str) -> dict[str, Any]:
-    """``POST run/predict``: the route of events that bypass the queue."""
+    """The body of ``POST run/predict``: the route of events that bypass the queue."""
     return {"data": data, "fn_index": endpoint.fn_index, "session_hash": session_hash, "event_data": None}
 
 
-def reset_body(caps: Capabilities, endpoint: Endpoint, session_hash: str, event_id: str | None) -> dict[str, Any] | None:
-    """``POST reset``, which stops a job where the server has no ``cancel`` route (None: it cannot)."""
+def reset_body(
+    caps: Capabilities, endpoint: Endpoint, session_hash: str, event_id: str | None
+) -> dict[str, Any] | None:
+    """The body of ``POST reset``, which stops a job where the server has no ``cancel`` route.
+
+    None when the server of ``caps`` cannot stop the job this way (``Capabilities.reset_by``),
+    or needs the ``event_id`` the job does not have yet.
+    """
     if caps.reset_by == "fn_index":
         return {"fn_index": endpoint.fn_index, "session_hash": session_hash}
     if caps.reset_by == "event_id" and event_id is not None:
@@ -57,9 +73,10 @@ def reset_body(caps: Capabilities, endpoint: Endpoint, session_hash: str, event_
 def predict_messages(status_code: int, body: Any) -> list[m.Message]:
     """A ``run/predict`` answer as the queue messages it stands for.
 
-    200 carries the output; an app error comes back as a non-200 answer whose body has an
-    ``error`` key. A generator called this way answers with its first value only (measured
-    on 3.50.2 to 4.21): that is its result.
+    ``status_code`` is the HTTP status and ``body`` the decoded JSON body. 200 carries the
+    output; an app error comes back as a non-200 answer whose body has an ``error`` key. A
+    generator called this way answers with its first value only (measured on 3.50.2 to
+    4.21): that is its result. Anything else raises :class:`ProtocolError`.
     """
     if isinstance(body, dict) and status_code == 200 and isinstance(body.get("data"), list):
         return [m.Completed(None, True, body["data"], None, None, False)]

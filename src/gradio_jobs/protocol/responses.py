@@ -1,4 +1,7 @@
-"""Reading the server's answers to plain HTTP requests (status code + body -> value or error)."""
+"""Reading the server's answers to plain HTTP requests (status code + body -> value or error).
+
+In every function here, ``status`` is the answer's HTTP status and ``body`` its raw body.
+"""
 
 from __future__ import annotations
 
@@ -25,7 +28,8 @@ def _loads(body: bytes) -> Any:
 
 
 def detail_of(body: bytes) -> str:
-    """The human-readable part of an error body (FastAPI's ``detail`` when there is one)."""
+    """The human-readable part of the error ``body`` (FastAPI's ``detail`` when there is one,
+    else the body's first 500 characters)."""
     parsed = _loads(body)
     if isinstance(parsed, dict) and "detail" in parsed:
         detail = parsed["detail"]
@@ -37,7 +41,12 @@ def detail_of(body: bytes) -> str:
 
 
 def raise_for_status(status: int, body: bytes, what: str) -> None:
-    """Raise the precise error for a failed request; ``what`` names the request for the message."""
+    """Raise the precise error for a failed request; return for a 2xx ``status``.
+
+    ``what`` names the request in the message (``"Loading the app's config"``). 401 and 403
+    raise :class:`AuthenticationError`, 429 :class:`TooManyRequestsError`, any other status
+    :class:`ServerError`.
+    """
     if 200 <= status < 300:
         return
     detail = detail_of(body)
@@ -52,6 +61,8 @@ def raise_for_status(status: int, body: bytes, what: str) -> None:
 
 
 def read_json(status: int, body: bytes, what: str) -> Any:
+    """The decoded JSON of a successful answer; errors as :func:`raise_for_status` (``what``
+    names the request), and :class:`ProtocolError` for a body that is not JSON."""
     raise_for_status(status, body, what)
     parsed = _loads(body)
     if parsed is None and body.strip() != b"null":
@@ -60,7 +71,11 @@ def read_json(status: int, body: bytes, what: str) -> Any:
 
 
 def read_join(status: int, body: bytes) -> str:
-    """The ``event_id`` from a ``queue/join`` answer, or the error it stands for."""
+    """The ``event_id`` from a ``queue/join`` answer, or the error it stands for.
+
+    503 raises :class:`QueueFullError`, a validator's 422 :class:`ValidationError`, other
+    failures as :func:`raise_for_status`, an answer without an id :class:`ProtocolError`.
+    """
     if status == 503:
         raise QueueFullError(f"The app's queue is full ({detail_of(body)}); try again later.")
     if status == 422:

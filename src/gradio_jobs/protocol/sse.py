@@ -16,6 +16,7 @@ class SSEDecoder:
     __slots__ = ("_buffer", "_data")
 
     def __init__(self) -> None:
+        """A decoder at the start of a stream: nothing buffered."""
         self._buffer = b""
         self._data: list[str] = []
 

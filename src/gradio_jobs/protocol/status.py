@@ -31,11 +31,13 @@ class Status(Enum):
         return _ORDER.index(status)
 
     def __lt__(self, other: Status) -> bool:
+        """Whether this stage comes before ``other`` in a job's life (see :meth:`ordering`)."""
         return self.ordering(self) < self.ordering(other)
 
     @staticmethod
     def msg_to_status(msg: str) -> Status:
-        """The status a server message of type ``msg`` leads to."""
+        """The status a server message of type ``msg`` (``"estimation"``, ...) leads to;
+        ``ValueError`` for a type that leads to none."""
         try:
             return _MSG_TO_STATUS[msg]
         except KeyError:
@@ -71,7 +73,10 @@ _MSG_TO_STATUS = {
 
 @dataclass(frozen=True)
 class ProgressUnit:
-    """One ``gr.Progress`` tracker: ``index`` of ``length`` ``unit``s, or a ``progress`` fraction."""
+    """One ``gr.Progress`` tracker: ``index`` of ``length`` ``unit``s, or a ``progress`` fraction.
+
+    Each field is None when the server does not send it; ``desc`` is the tracker's text.
+    """
 
     index: int | float | None
     length: int | float | None
@@ -81,6 +86,8 @@ class ProgressUnit:
 
     @classmethod
     def from_msg(cls, data: list[dict[str, Any]]) -> list[ProgressUnit]:
+        """The trackers of a ``progress`` message's ``progress_data`` list (``data``); items
+        that are not objects are skipped."""
         return [
             cls(
                 index=d.get("index"),
@@ -96,7 +103,12 @@ class ProgressUnit:
 
 @dataclass(frozen=True)
 class LogMessage:
-    """A ``gr.Info`` / ``gr.Warning`` / ``gr.Success`` message sent by the app while it runs."""
+    """A ``gr.Info`` / ``gr.Warning`` / ``gr.Success`` message sent by the app while it runs.
+
+    ``message`` is its text and ``level`` its kind (``"info"``, ``"warning"``, ...);
+    ``title`` (default None), ``duration`` in seconds (default None: the app's default) and
+    ``visible`` (default True) are as the app passed them.
+    """
 
     message: str
     level: str
@@ -114,6 +126,13 @@ class StatusUpdate:
     (``process_starts.eta``, the function's average duration), which ``gradio_client``
     discards. ``log`` is ``(message, level)`` as in ``gradio_client``; ``log_message`` keeps
     the title, duration and visibility as well.
+
+    ``code`` is the stage; ``rank`` and ``queue_size`` the place in the queue and its length
+    (None outside the queue); ``success`` whether the job succeeded (None until it is over);
+    ``time`` when the status was made; ``progress_data`` the ``gr.Progress`` trackers (None
+    when there are none); ``log`` (default None) as above; ``type`` (default ``"status"``,
+    the only value this client uses) is kept for ``gradio_client`` compatibility;
+    ``run_eta`` (default None) and ``log_message`` (default None) as above.
     """
 
     code: Status

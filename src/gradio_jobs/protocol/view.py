@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 __all__ = ["render_api"]
 
@@ -51,6 +52,11 @@ def _describe(name: str, entry: Mapping[str, Any], key: str) -> list[str]:
 
 
 def render_api(src: str, description: Mapping[str, Any]) -> str:
+    """The text ``view_api()`` prints for the app at ``src`` (its URL, shown in the title).
+
+    ``description`` is in ``/info``'s shape (``named_endpoints``, ``unnamed_endpoints``), as
+    :meth:`App.describe` returns it.
+    """
     named = description.get("named_endpoints", {})
     unnamed = description.get("unnamed_endpoints", {})
     lines = [f"Client.predict() Usage Info ({src})", "-" * 40]
