@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import dataclasses
 import gc
 import threading
 from typing import Any
@@ -46,7 +47,7 @@ def test_progress_summary() -> None:
     assert str(MapProgress(total=10, submitted=10, done=7, failed=1, running=2)) == "7/10 done, 1 failed, 2 running"
     assert str(MapProgress(total=None, submitted=3, done=1, failed=0, running=2)) == "1 done, 0 failed, 2 running"
     assert str(MapProgress(10, 5, 1, 0, 0, cancelled=4)) == "1/10 done, 0 failed, 0 running, 4 cancelled"
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         MapProgress(1, 1, 1, 0, 0).done = 2  # type: ignore[misc]  # frozen
 
 
