@@ -108,8 +108,12 @@ JSON = st.recursive(
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
     max_leaves=10,
 )
-MSGS = st.sampled_from(["estimation", "process_starts", "progress", "log", "process_generating",
-                        "process_completed", "heartbeat", "close_stream", "unexpected_error", "other"])
+PARSED_AS = {
+    "estimation": m.Estimation, "process_starts": m.ProcessStarts, "progress": m.Progress, "log": m.Log,
+    "process_generating": m.Generating, "process_completed": m.Completed, "heartbeat": m.Heartbeat,
+    "close_stream": m.CloseStream, "unexpected_error": m.UnexpectedError, "other": m.UnknownMessage,
+}
+MSGS = st.sampled_from(sorted(PARSED_AS))
 
 
 @settings(max_examples=500, deadline=None)
@@ -117,7 +121,16 @@ MSGS = st.sampled_from(["estimation", "process_starts", "progress", "log", "proc
     st.sampled_from(["event_id", "rank", "queue_size", "rank_eta", "eta", "progress_data", "log", "level",
                      "output", "success", "title", "message", "duration", "visible"]), JSON, max_size=8))
 def test_any_message_parses_or_raises_protocol_error(msg: str, fields: dict) -> None:
+    # one bad message fails one job, never the reader: anything a server may send either becomes
+    # the record its "msg" names, for the job it names, or raises ProtocolError with the payload
+    raw = {"msg": msg, **fields}
     try:
-        m.parse_message({"msg": msg, **fields})
-    except ProtocolError:
-        pass
+        message = m.parse_message(raw)
+    except ProtocolError as exc:
+        assert exc.payload == raw
+        return
+    assert type(message) is PARSED_AS[msg], (raw, message)
+    if msg not in ("heartbeat", "close_stream"):  # never about one job
+        assert message.event_id == raw.get("event_id")
+    if msg == "other":  # a newer server's message is kept whole
+        assert message.msg == "other" and message.raw == raw
