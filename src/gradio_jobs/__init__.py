@@ -4,10 +4,11 @@
 ``AsyncClient`` is the same client for async code.
 """
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 from ._async_client import AsyncClient
-from ._async_job import AsyncJob, Deadline
+from ._async_job import AsyncJob
+from ._call import Deadline
 from ._client import Client
 from ._exceptions import (
     AppError,
@@ -34,6 +35,7 @@ from ._exceptions import (
 from ._fanin import ALL_COMPLETED, FIRST_COMPLETED, FIRST_EXCEPTION, DoneAndNotDone, as_completed, wait
 from ._map import AsyncMapRun, MapProgress, MapRun, amap_jobs, map_jobs
 from ._job import Job
+from ._options import ClientOptions
 from ._retry import RetryPolicy, SubmitRetry
 from .protocol import events
 from .protocol.files import handle_file
@@ -44,6 +46,7 @@ __all__ = [
     "__version__",
     "Client",
     "AsyncClient",
+    "ClientOptions",
     "handle_file",
     "as_completed",
     "wait",

@@ -1,104 +1,94 @@
-"""``AsyncJob``: one call to the app, driven by the session's stream reader."""
+"""``AsyncJob``: one call to the app, driven by its session's stream reader.
+
+A job changes only through its own methods. The stream reader and the job's own connection
+feed it through its port (``JobPort``: the sink half), the cancel coordinator reaches it
+through the same port (the cancel half); neither is public API.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections import deque
-from concurrent.futures import CancelledError
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Generator, Sequence
+from collections.abc import AsyncIterator, Callable, Generator
+from concurrent.futures import CancelledError, InvalidStateError
+from typing import Any, Protocol
 
-from ._exceptions import GradioJobsError, ProtocolError
+from ._call import Deadline, PreparedCall
+from ._callbacks import Call, run_calls
+from ._cancelling import CancelTarget
+from ._exceptions import GradioJobsError
+from ._runtime import JobHost
 from .protocol import events as ev
 from .protocol import messages as m
 from .protocol.api import Endpoint
 from .protocol.cancel import CancelAction
 from .protocol.capabilities import Route
-from ._callbacks import JobCallbacks, run_calls
-from .protocol.job import JobState, PendingOutput, Timings
+from .protocol.job import EventCursor, JobState, OutputCursor, PendingOutput, Timings
 from .protocol.status import StatusUpdate
+from .transport.job_routes import RouteSink
 
-if TYPE_CHECKING:
-    from ._async_client import AsyncClient
-
-__all__ = ["AsyncJob", "Deadline"]
+__all__ = ["AsyncJob", "Deadline", "EventListener", "JobPort"]
 
 logger = logging.getLogger("gradio_jobs")
 
 #: Called on the event loop for every event of the job, in order.
 EventListener = Callable[[ev.JobEvent], None]
+#: Runs the callbacks a batch of events calls for (on the loop, or handed to another thread).
+Dispatch = Callable[[list[Call]], None]
 
 
-@dataclass(frozen=True)
-class Deadline:
-    """Limits for one job, in seconds; each one that runs out cancels the job on the server.
+class JobPort(CancelTarget, RouteSink, Protocol):
+    """A job as its stream, its own connection and the cancel coordinator see it."""
 
-    ``queue`` bounds the wait for a worker, ``run`` the time from start to end, ``total``
-    everything from submission. The job then fails with :class:`JobTimeoutError` naming
-    the phase. (``result(timeout)`` only bounds one wait and leaves the job running.)
-    """
-
-    queue: float | None = None
-    run: float | None = None
-    total: float | None = None
-
-    @classmethod
-    def of(cls, value: Deadline | float | int | None) -> Deadline | None:
-        if value is None or isinstance(value, Deadline):
-            return value
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
-            return cls(total=float(value))
-        raise TypeError(f"deadline must be a Deadline or a number of seconds, got {value!r}")
+    def close_for_shutdown(self) -> None:
+        """The client closes with the job pending: cancel it and say what dropping the session does."""
 
 
 class AsyncJob:
-    """A submitted call: await it for the result, iterate it for generator outputs.
+    """A submitted call: ``await job`` for the result, ``async for out in job`` for its outputs.
 
-    Created by :meth:`AsyncClient.submit`; never construct one directly.
+    Made by :meth:`AsyncClient.submit`; never construct one directly. All its methods are
+    called on the client's event loop.
     """
 
     def __init__(
         self,
-        client: AsyncClient,
-        endpoint: Endpoint,
-        data: list[Any],
-        state: JobState,
+        host: JobHost,
+        call: PreparedCall,
         *,
         listener: EventListener | None = None,
-        result_callbacks: Sequence[Callable[..., Any]] = (),
-        deadline: Deadline | None = None,
-        callbacks: JobCallbacks | None = None,
+        dispatch: Dispatch | None = None,
     ) -> None:
-        self._client = client
-        self._callbacks = callbacks if callbacks else None
-        self._endpoint = endpoint
-        self._data = data
-        self._state = state
+        self._host = host
+        self._endpoint = call.endpoint
+        self._data = call.data
+        self._state = call.state
+        self._session_hash = call.session_hash
+        self._callbacks = call.callbacks if call.callbacks else None
+        self._deadline = call.deadline
         self._listener = listener
-        self._result_callbacks = list(result_callbacks)
-        self._deadline = deadline
+        self._dispatch: Dispatch = dispatch or (lambda calls: run_calls(calls, host.run_awaitable))
+        self._loop = asyncio.get_running_loop()
         self._timers: list[asyncio.TimerHandle] = []
         self._waiters: list[asyncio.Future[None]] = []
-        self._loop = asyncio.get_running_loop()
-        self._session_hash = client.session_hash
-        self._cancel_lock: asyncio.Lock | None = None
-        #: Killing cancels sent and not yet answered by the server.
-        self._kills_in_flight = 0
-        #: The job finished before its killing cancel landed: look for killed siblings once it has.
-        self._siblings_after_kill = False
+        self._done_callbacks: list[Callable[[AsyncJob], Any]] = []
         self._lost_attempts = 0
         #: Set while an output's files download: what the stream says meanwhile waits here.
         self._backlog: deque[Callable[[], None]] | None = None
-        self._apply(state.submitted())
+        #: The job's own connection, on the routes that give each job one (see transport/job_routes.py).
+        self._connection: asyncio.Task[None] | None = None
+        self._port = _Port(self)
+        host.job_live(self._port)
+        self._apply(self._state.submitted())
+        deadline = self._deadline
         if deadline is not None:
             if deadline.total is not None:
                 self._timers.append(self._loop.call_later(deadline.total, self._expire, "total", deadline.total))
             if deadline.queue is not None:
                 self._timers.append(self._loop.call_later(deadline.queue, self._expire, "queue", deadline.queue))
-        #: The job's own connection, on the routes that give each job one (see transport/job_routes.py).
-        self._connection: asyncio.Task[None] | None = None
-        self._task: asyncio.Task[None] | None = self._loop.create_task(self._submit())
+        self._task: asyncio.Task[None] | None = None
+        self._start_submission()
 
     # -- public API ---------------------------------------------------------------------
 
@@ -109,6 +99,7 @@ class AsyncJob:
 
     @property
     def endpoint(self) -> Endpoint:
+        """The endpoint the job calls."""
         return self._endpoint
 
     @property
@@ -117,6 +108,7 @@ class AsyncJob:
         return self._state.cancel_outcome
 
     def status(self) -> StatusUpdate:
+        """The job's latest status (queue rank and ETA, progress, logs, ``FINISHED``...)."""
         return self._state.status
 
     def outputs(self) -> list[Any]:
@@ -124,10 +116,37 @@ class AsyncJob:
         return list(self._state.outputs)
 
     def done(self) -> bool:
+        """The job has its outcome: a result, an error or a cancellation."""
         return self._state.done
 
     def cancelled(self) -> bool:
+        """The job was cancelled (by :meth:`cancel`, or by the server)."""
         return self._state.cancelled
+
+    def exception(self) -> BaseException | None:
+        """The job's error, None if it succeeded, as ``Future.exception`` (it must be done).
+
+        Raises ``CancelledError`` if the job was cancelled, ``InvalidStateError`` if it is
+        not done yet.
+        """
+        if not self._state.done:
+            raise InvalidStateError("the job is not done yet")
+        if self._state.cancelled:
+            raise CancelledError(f"the job was cancelled ({self._state.cancel_outcome})")
+        return self._state.error
+
+    def add_done_callback(self, fn: Callable[[AsyncJob], Any]) -> None:
+        """Call ``fn(job)`` on the loop once the job is done (soon, if it already is)."""
+        if self._state.done:
+            self._loop.call_soon(fn, self)
+        else:
+            self._done_callbacks.append(fn)
+
+    def remove_done_callback(self, fn: Callable[[AsyncJob], Any]) -> int:
+        """Forget ``fn`` as a done callback; returns how many were removed."""
+        before = len(self._done_callbacks)
+        self._done_callbacks = [cb for cb in self._done_callbacks if cb != fn]
+        return before - len(self._done_callbacks)
 
     def event_log(self) -> list[ev.JobEvent]:
         """Every event of the job so far, in order."""
@@ -145,16 +164,15 @@ class AsyncJob:
         Nothing is skipped however slowly the loop body runs (with ``keep_outputs=N``, output
         and progress events older than the last N may be trimmed before a slow reader gets to them).
         """
-        seq = 0
+        cursor = EventCursor(self._state)
         while True:
-            batch = self._state.events_since(seq)
+            batch = cursor.next_batch()
             if not batch:
-                if self._state.settled:
+                if cursor.ended:
                     return
                 await self._wait_change()
                 continue
-            for number, event in batch:
-                seq = number + 1
+            for event in batch:
                 yield event
 
     def cancel(self) -> bool:
@@ -166,13 +184,13 @@ class AsyncJob:
         if self._state.done or self._state.finishing:  # finishing: the server has completed it
             return False
         self._apply(self._state.cancel())
-        self._client._drive_cancel(self)
+        self._host.cancels.request(self._port)
         return True
 
     async def wait_settled(self, timeout: float | None = None) -> bool:
         """Wait until the server's part is over too (after a cancel: until its outcome is known).
 
-        Returns False if ``timeout`` passed first.
+        ``timeout`` in seconds (None: no limit). Returns False if it passed first.
         """
 
         async def settled() -> None:
@@ -186,7 +204,11 @@ class AsyncJob:
         return True
 
     async def result(self, timeout: float | None = None) -> Any:
-        """The job's result; raises the app's error, ``CancelledError`` or ``TimeoutError``."""
+        """The job's result (the final value for generators).
+
+        ``timeout`` in seconds bounds this wait only (None: no limit; the job keeps running
+        when it passes). Raises the app's error, ``CancelledError`` or ``TimeoutError``.
+        """
         if timeout is None:
             await self._wait_done()
         else:
@@ -201,19 +223,19 @@ class AsyncJob:
 
     async def __aiter__(self) -> AsyncIterator[Any]:
         """Each output once, in order, until the job ends; then raises the job's error if any."""
-        seen = 0
+        cursor = OutputCursor(self._state)
         while True:
-            first, kept = self._state.output_window
-            seen = max(seen, first)  # trimmed by keep_outputs before we got there
-            if seen < first + len(kept):
-                seen += 1
-                yield kept[seen - 1 - first]
-                continue
-            if self._state.done:
+            value = cursor.next()
+            if value is not OutputCursor.NOTHING:
+                yield value
+            elif cursor.ended:
                 break
-            await self._wait_change()
-        if self._state.error is not None and not self._state.cancelled:
-            raise self._state.error
+            else:
+                await self._wait_change()
+        cursor.raise_failure()
+
+    def __repr__(self) -> str:
+        return f"<AsyncJob {self._endpoint.label} id={self.job_id} status={self._state.status.code.value}>"
 
     # -- plumbing -------------------------------------------------------------------------
 
@@ -229,18 +251,13 @@ class AsyncJob:
         while not self._state.done:
             await self._wait_change()
 
-    async def _wait_settled(self) -> None:
-        """Until the server's side of the job is known to be over (a cancel's verdict is in)."""
-        while not self._state.settled:
-            await self._wait_change()
-
     def _wait_change(self) -> asyncio.Future[None]:
         waiter = self._loop.create_future()
         self._waiters.append(waiter)
         return waiter
 
     def _apply(self, events: list[ev.JobEvent]) -> None:
-        """Publish events: wake waiters, tell the listener, run callbacks on completion."""
+        """Publish events: wake waiters, run callbacks, tell the listener, end timers."""
         if not events:
             return
         waiters, self._waiters = self._waiters, []
@@ -248,39 +265,36 @@ class AsyncJob:
             if not waiter.done():
                 waiter.set_result(None)
         if self._callbacks is not None:
-            run_calls(self._callbacks.calls(events, self._state.status), self._client._spawn)
+            calls = self._callbacks.calls(events, self._state.status)
+            if calls:
+                self._dispatch(calls)
+        deadline = self._deadline
         for event in events:
-            if isinstance(event, ev.Started) and self._deadline is not None and self._deadline.run is not None:
-                self._timers.append(self._loop.call_later(self._deadline.run, self._expire, "run", self._deadline.run))
+            if isinstance(event, ev.Started) and deadline is not None and deadline.run is not None:
+                self._timers.append(self._loop.call_later(deadline.run, self._expire, "run", deadline.run))
             if self._listener is not None:
                 try:
                     self._listener(event)
                 except Exception:
                     logger.exception("gradio-jobs: a job listener failed")
-            if isinstance(event, ev.Completed) and self._result_callbacks:
-                self._run_result_callbacks(event.value)
-        if self._state.done and self._timers:
+        if self._state.done:
             for timer in self._timers:
                 timer.cancel()
             self._timers.clear()
+            callbacks, self._done_callbacks = self._done_callbacks, []
+            for callback in callbacks:
+                try:
+                    callback(self)
+                except Exception:
+                    logger.exception("gradio-jobs: done callback %r failed", callback)
         if self._state.settled:
-            self._client._job_settled(self)
-
-    def _run_result_callbacks(self, value: Any) -> None:
-        args = value if isinstance(value, tuple) else (value,)
-        for callback in self._result_callbacks:
-            try:
-                outcome = callback(*args)
-                if asyncio.iscoroutine(outcome):
-                    self._client._spawn(outcome)
-            except Exception:
-                logger.exception("gradio-jobs: result callback %r failed", callback)
+            self._host.job_settled(self._port)
 
     def _expire(self, phase: str, limit: float) -> None:
         if self._state.done or (phase == "queue" and self._state.started):
             return
         self._apply(self._state.expire(phase, limit))
-        self._client._drive_cancel(self)
+        self._host.cancels.request(self._port)
 
     def _restart(self, reason: str) -> None:
         """Submit the same call again (the earlier run was killed or lost)."""
@@ -289,38 +303,43 @@ class AsyncJob:
         if not events:
             return
         if old_id is not None:
-            self._client._stream_forget(old_id)
+            self._host.forget(old_id)
         self._apply(events)
+        self._start_submission()
+
+    def _start_submission(self) -> None:
         self._task = self._loop.create_task(self._submit())
+        self._host.track_join(self._task)
 
     async def _submit(self) -> None:
+        host, state = self._host, self._state
         try:
-            if self._state.attempt == 1:
-                self._data = await self._client._upload_inputs(self._data, self._upload_progress)
-                if self._state.cancelling:
-                    self._apply(self._state.resolve_cancel(ev.OUTCOME_NEVER_SENT))
+            if state.attempt == 1:
+                self._data = await host.upload_inputs(self._data, self._upload_progress)
+                if state.cancelling:
+                    self._apply(state.resolve_cancel(ev.OUTCOME_NEVER_SENT))
                     return
-            if self._client._route(self._endpoint) is not Route.SESSION_STREAM:
+            if host.route(self._endpoint) is not Route.SESSION_STREAM:
                 # The job's own connection carries it from here to its end (it calls accepted()).
-                self._connection = self._client._open_route(self)
+                self._connection = host.open_route(self._port, self._endpoint, self._data, self._session_hash)
                 return
-            job_id = await self._client._join(self._endpoint, self._data, self._session_hash)
+            job_id = await host.join(self._endpoint, self._data, self._session_hash)
         except asyncio.CancelledError:
-            self._apply(self._state.lost("the client was closed while the job was joining"))
+            self._apply(state.lost("the client was closed while the job was joining"))
             raise
         except Exception as exc:
-            self._apply(self._state.fail(exc))
-            self._apply(self._state.resolve_cancel(ev.OUTCOME_NEVER_SENT))
+            self._apply(state.fail(exc))
+            self._apply(state.resolve_cancel(ev.OUTCOME_NEVER_SENT))
             return
         finally:
             self._task = None
-        if self._state.settled:
+        if state.settled:
             return
-        self._apply(self._state.joined(job_id))
-        self._client._stream_register(job_id, self, self._session_hash)
-        if self._state.cancelling:
+        self._apply(state.joined(job_id))
+        host.register(job_id, self._port, self._session_hash)
+        if state.cancelling:
             # Cancelled (or expired) while joining: now that it has an id, stop it.
-            self._client._drive_cancel(self)
+            host.cancels.request(self._port)
 
     def _upload_progress(self, name: str, sent: int, total: int) -> None:
         self._apply(self._state.uploading(name, sent, total))
@@ -328,9 +347,11 @@ class AsyncJob:
     async def _finish_output(self, pending: PendingOutput) -> None:
         """Download the files of an output, then deliver it and what arrived meanwhile."""
         try:
-            value = await self._client._download_outputs(pending.value)
+            value = await self._host.download_outputs(pending.value)
         except asyncio.CancelledError:
-            self._apply(self._state.fail(GradioJobsError("the client was closed while the job's files were downloading")))
+            self._apply(
+                self._state.fail(GradioJobsError("the client was closed while the job's files were downloading"))
+            )
             raise
         except Exception as exc:
             logger.warning("job %s: could not download its output files: %s", self.job_id, exc)
@@ -345,63 +366,45 @@ class AsyncJob:
                     break
                 backlog.popleft()()
 
-    # JobSink (transport/stream.py) and RouteSink (transport/job_routes.py), called by the
-    # session's stream reader or by the job's own connection.
+    # -- what the port forwards -----------------------------------------------------------
 
-    @property
-    def finished(self) -> bool:
-        return self._state.settled
-
-    def accepted(self, job_id: str | None) -> None:
-        """The server has the job (on routes where each job has its own connection)."""
+    def _accepted(self, job_id: str | None) -> None:
         if self._state.settled:
             return
         self._apply(self._state.joined(job_id))
         if self._state.cancelling:
-            self._client._drive_cancel(self)
+            self._host.cancels.request(self._port)
 
-    def deliver(self, message: m.Message) -> None:
+    def _deliver(self, message: m.Message) -> None:
         if self._backlog is not None:
-            self._backlog.append(lambda: self.deliver(message))
+            self._backlog.append(lambda: self._deliver(message))
             return
-        was_started = self._state.started
-        taken = self._state.take(message)
+        state = self._state
+        was_started = state.started
+        taken = state.take(message)
         if isinstance(taken, PendingOutput):
-            if self._client._has_output_files(taken.value):
+            if self._host.has_output_files(taken.value):
                 # Later messages wait, so every consumer sees the outputs in order.
                 self._backlog = deque()
-                self._client._spawn(self._finish_output(taken))
+                self._host.spawn(self._finish_output(taken))
             else:
-                self._apply(self._state.commit(taken, taken.value))
+                self._apply(state.commit(taken, taken.value))
         else:
             self._apply(taken)
-        if self._state.cancelling:
-            if self._state.started and not was_started:
-                # It started before the cancel could take it off the queue: stop it now.
-                self._client._drive_cancel(self)
-        if not isinstance(message, m.Completed):
-            return
-        if message.cancelled and self._state.last_cancel_killed:
-            self._client._siblings_killed(self)
-        elif not message.cancelled and CancelAction.KILL in self._state.cancel_requests:
-            # It finished just before a kill sent for it landed: the kill still takes down the
-            # running siblings, but no empty completion will mark the moment (measured on 6.31).
-            # They are resubmitted once the kill has surely happened (its request has returned),
-            # or the kill would take their new runs down too; one may then run twice, but
-            # waiting for a word that never comes would hang.
-            if self._kills_in_flight:
-                self._siblings_after_kill = True
-            else:
-                self._client._siblings_killed(self)
+        if state.cancelling and state.started and not was_started:
+            # It started before the cancel could take it off the queue: stop it now.
+            self._host.cancels.request(self._port)
+        if isinstance(message, m.Completed):
+            self._host.cancels.completed(self._port, message.cancelled)
 
-    def lose(self, reason: str) -> None:
+    def _lose(self, reason: str) -> None:
         if self._backlog is not None:
-            self._backlog.append(lambda: self.lose(reason))
+            self._backlog.append(lambda: self._lose(reason))
             return
-        policy = self._client._retry_policy
+        state, policy = self._state, self._host.retry_policy
         if (
-            not self._state.done
-            and not self._state.finishing
+            not state.done
+            and not state.finishing
             and policy is not None
             and policy.allows(self._endpoint, self._lost_attempts)
         ):
@@ -410,13 +413,72 @@ class AsyncJob:
             logger.info("job %s lost (%s); submitting it again in %.2f s", self.job_id, reason, delay)
             self._loop.call_later(delay, self._restart, f"connection lost: {reason}")
             return
-        self._apply(self._state.lost(reason))
+        self._apply(state.lost(reason))
 
-    def reject(self, error: BaseException) -> None:
+    def _reject(self, error: BaseException) -> None:
         if self._backlog is not None:
-            self._backlog.append(lambda: self.reject(error))
+            self._backlog.append(lambda: self._reject(error))
             return
         self._apply(self._state.fail(error))
 
-    def __repr__(self) -> str:
-        return f"<AsyncJob {self._endpoint.label} id={self.job_id} status={self._state.status.code.value}>"
+    def _close_for_shutdown(self) -> None:
+        if not self._state.done:
+            self._apply(self._state.cancel())
+        self._host.cancels.settle_for_close(self._port)
+
+
+class _Port:
+    """The job's side facing its stream, its own connection and the cancel coordinator."""
+
+    def __init__(self, job: AsyncJob) -> None:
+        self._job = job
+
+    # the stream's and the connection's half
+    @property
+    def finished(self) -> bool:
+        return self._job._state.settled
+
+    def accepted(self, job_id: str | None) -> None:
+        self._job._accepted(job_id)
+
+    def deliver(self, message: m.Message) -> None:
+        self._job._deliver(message)
+
+    def lose(self, reason: str) -> None:
+        self._job._lose(reason)
+
+    def reject(self, error: BaseException) -> None:
+        self._job._reject(error)
+
+    # the cancel coordinator's half
+    @property
+    def state(self) -> JobState:
+        return self._job._state
+
+    @property
+    def endpoint(self) -> Endpoint:
+        return self._job._endpoint
+
+    @property
+    def session_hash(self) -> str:
+        return self._job._session_hash
+
+    def resolve_cancel(self, outcome: str) -> None:
+        job = self._job
+        job._apply(job._state.resolve_cancel(outcome))
+
+    def cancel_sent(self, action: CancelAction) -> None:
+        self._job._state.cancel_sent(action)
+
+    def drop_connection(self) -> None:
+        if self._job._connection is not None:
+            self._job._connection.cancel()
+
+    def restart(self, reason: str) -> None:
+        self._job._restart(reason)
+
+    async def wait_settled(self, timeout: float | None = None) -> bool:
+        return await self._job.wait_settled(timeout)
+
+    def close_for_shutdown(self) -> None:
+        self._job._close_for_shutdown()

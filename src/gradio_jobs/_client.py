@@ -1,23 +1,24 @@
-"""``Client``: the sync facade, an :class:`AsyncClient` run on the shared loop thread."""
+"""``Client``: the sync facade, an :class:`AsyncClient` run on the shared loop thread.
+
+Nothing here decides anything: each call is the async client's, run on the loop thread.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Mapping, Sequence
-
-import os
+import weakref
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 from . import _loop
 from ._async_client import AsyncClient
-from ._async_job import Deadline
+from ._call import Deadline, PreparedCall
+from ._callbacks import Call, run_calls
 from ._job import Job
-from ._retry import RetryPolicy, SubmitRetry
-from ._exceptions import GradioJobsError
-from .protocol.api import App
-from ._callbacks import JobCallbacks
 from ._map import MapProgress, MapRun, map_jobs
-from .protocol.job import JobState
+from ._options import ClientOptions
+from ._view_api import view_api
+from .protocol.api import App
 from .protocol.status import LogMessage, StatusUpdate
-from .transport.files import DEFAULT_DOWNLOAD_DIR
 
 __all__ = ["Client"]
 
@@ -25,9 +26,16 @@ __all__ = ["Client"]
 class Client:
     """A client for one Gradio app, with the API of ``gradio_client.Client``.
 
+    ``src`` is the app's URL or a Hugging Face Space id (``"owner/name"``); ``hf_token`` a
+    Hugging Face token; ``max_workers`` is accepted for compatibility (jobs here need no
+    worker threads); ``verbose`` (default True) logs a line once connected; ``auth`` is
+    ``(username, password)`` for an app with a login; ``httpx_kwargs`` go to the HTTP client.
+    Every other option is a keyword of :class:`ClientOptions` (``download_files``,
+    ``headers``, ``ssl_verify``, ``retry``, ...), or ``options=ClientOptions(...)``.
+
     ``Client(src)`` connects at once (reads the app's config and API) and raises if it
     cannot. All sync clients of a process share one background event-loop thread, however
-    many jobs they run.
+    many jobs they run. A client dropped without :meth:`close` is closed when it is collected.
     """
 
     def __init__(
@@ -39,41 +47,24 @@ class Client:
         auth: tuple[str, str] | None = None,
         httpx_kwargs: Mapping[str, Any] | None = None,
         *,
-        token: str | None = None,
-        headers: Mapping[str, str] | None = None,
-        download_files: str | os.PathLike[str] | bool = DEFAULT_DOWNLOAD_DIR,
-        max_download_size: int | None = None,
-        ssl_verify: bool | str = True,
-        space_timeout: float | None = 300.0,
-        stream_timeout: float | None = 35.0,
-        retry: RetryPolicy | None = None,
-        submit_retry: SubmitRetry | None = None,
-        close_timeout: float = 2.0,
+        options: ClientOptions | None = None,
+        **option_fields: Any,
     ) -> None:
-        # max_workers is accepted for compatibility: jobs here need no worker threads.
+        if not verbose:
+            option_fields["verbose"] = False
+        if auth is not None:
+            option_fields["auth"] = auth
+        if httpx_kwargs is not None:
+            option_fields["httpx_kwargs"] = httpx_kwargs
         self._closed = False
-        self._async = _loop.open_client(
-            self,
-            _make_client(
-                src,
-                hf_token or token,
-                auth=auth,
-                headers=headers,
-                download_files=download_files,
-                max_download_size=max_download_size,
-                verbose=verbose,
-                ssl_verify=ssl_verify,
-                httpx_kwargs=httpx_kwargs,
-                space_timeout=space_timeout,
-                stream_timeout=stream_timeout,
-                retry=retry,
-                submit_retry=submit_retry,
-                close_timeout=close_timeout,
-            ),
-        )
+        async_client = AsyncClient(src, hf_token, options=options, **option_fields)
+        self._async = _loop.open_client(async_client, _connect(async_client))
+        # Dropped without close(): its jobs are cancelled and the loop stops if nothing else needs it.
+        self._finalizer = weakref.finalize(self, _loop.retire, self._async)
 
     @property
     def src(self) -> str:
+        """The app's URL (for a Space, the URL it runs at)."""
         return self._async.src
 
     @property
@@ -83,10 +74,17 @@ class Client:
 
     @property
     def session_hash(self) -> str:
+        """The session every job of this client joins."""
         return self._async.session_hash
 
     @property
+    def options(self) -> ClientOptions:
+        """The client's options."""
+        return self._async.options
+
+    @property
     def app(self) -> App:
+        """The app's API model."""
         return self._async.app
 
     def submit(
@@ -104,32 +102,39 @@ class Client:
     ) -> Job:
         """Start a job and return it at once. Bad arguments raise here, before anything is sent.
 
+        ``args`` and ``kwargs`` are the endpoint's inputs (omitted ones take their defaults);
+        ``api_name`` (``"/add"``) or ``fn_index`` names the endpoint (default: the only one).
         ``deadline`` (seconds, or a :class:`Deadline` with ``queue``/``run``/``total``) cancels
         the job on the server when it runs out and fails it with ``JobTimeoutError``.
         ``on_status(StatusUpdate)``, ``on_output(value)``, ``on_log(LogMessage)`` and
-        ``result_callbacks`` run on one callback thread, in the order of the job's events;
-        one that raises is logged and the job goes on. ``keep_outputs=N`` keeps only the last
-        N outputs of a long generator (the final value is always kept).
+        ``result_callbacks`` (``fn(*outputs)`` on success) run on one callback thread, in the
+        order of the job's events; one that raises is logged and the job goes on (an
+        awaitable one returns runs on the loop). ``keep_outputs=N`` keeps only the last N
+        outputs of a long generator (the final value is always kept).
         """
-        if self._closed:
-            raise GradioJobsError("the client is closed")
-        callbacks = JobCallbacks(on_status, on_output, on_log)
-        endpoint, data = self._async._prepare(args, kwargs, api_name, fn_index)
-        if callable(result_callbacks):
-            result_callbacks = [result_callbacks]
-        state = JobState(endpoint, self._async.app.capabilities, keep_outputs)
-        job = Job(state, result_callbacks or (), callbacks)
-        _loop.call_soon(self._start, job, endpoint, data, state, Deadline.of(deadline))
+        call = self._async._prepare(
+            args, kwargs, api_name=api_name, fn_index=fn_index, result_callbacks=result_callbacks,
+            deadline=deadline, on_status=on_status, on_output=on_output, on_log=on_log, keep_outputs=keep_outputs,
+        )
+        job = Job(call.state, self)
+        _loop.call_soon(self._launch, call, job)
         return job
 
-    def _start(self, job: Job, endpoint: Any, data: list[Any], state: JobState, deadline: Deadline | None) -> None:
+    def _launch(self, call: PreparedCall, job: Job) -> None:
+        dispatch = self._dispatch if call.callbacks else None
         try:
-            async_job = self._async._start(endpoint, data, state, job._on_event, None, deadline)
+            async_job = self._async._launch(call, job._on_event, dispatch)
         except Exception as exc:  # e.g. the client was closed meanwhile
-            for event in state.fail(exc):
-                job._on_event(event)
+            job._launch_failed(exc)
             return
         job._attach(async_job)
+
+    def _dispatch(self, calls: list[Call]) -> None:
+        # Never on the loop thread: a slow callback must not hold up every other job.
+        _loop.callback_executor().submit(run_calls, calls, self._run_awaitable)
+
+    def _run_awaitable(self, awaitable: Awaitable[Any]) -> None:
+        _loop.call_soon(self._async._run_awaitable, awaitable)
 
     def predict(
         self,
@@ -139,7 +144,7 @@ class Client:
         deadline: Deadline | float | None = None,
         **kwargs: Any,
     ) -> Any:
-        """Run a job and wait for its result (the final value for generators).
+        """Run a job and wait for its result (the final value for generators); see :meth:`submit`.
 
         Ctrl+C while waiting cancels the job on the server.
         """
@@ -155,9 +160,10 @@ class Client:
         stop_on_error: bool = False,
         on_progress: Callable[[MapProgress], Any] | None = None,
     ) -> MapRun:
-        """Call one endpoint on each input, at most ``concurrency`` jobs at once; yields the
-        results in input order (see :func:`gradio_jobs.map_jobs`). A failed item yields its
-        error in its place unless ``stop_on_error=True``; ``.progress`` sums up the run."""
+        """Call one endpoint on each input, at most ``concurrency`` jobs at once (default 8);
+        yields the results in input order (see :func:`gradio_jobs.map_jobs`). A failed item
+        yields its error in its place unless ``stop_on_error=True``; ``.progress`` sums up the
+        run and ``on_progress(MapProgress)`` hears each change."""
         return map_jobs(
             self, inputs, api_name=api_name, fn_index=fn_index, concurrency=concurrency,
             stop_on_error=stop_on_error, on_progress=on_progress,
@@ -168,15 +174,16 @@ class Client:
     ) -> Any:
         """Describe the app's endpoints: prints a readable summary and returns it.
 
-        ``return_format="dict"`` returns ``{"named_endpoints": ..., "unnamed_endpoints": ...}``
-        with each endpoint's parameters (names, types, defaults) and returns instead.
-        ``all_endpoints=True`` includes undocumented endpoints.
+        ``all_endpoints=True`` includes undocumented endpoints (default: the public ones);
+        ``print_info`` (default True) prints the summary; ``return_format="dict"`` returns
+        ``{"named_endpoints": ..., "unnamed_endpoints": ...}`` with each endpoint's
+        parameters (names, types, defaults) and returns instead of the text.
         """
-        return self._async._view_api(all_endpoints, print_info, return_format)
+        return view_api(self.app, all_endpoints, print_info, return_format)
 
     def reset_session(self) -> None:
         """Start a new session: later calls no longer see the ``gr.State`` of earlier ones."""
-        _loop.run(_on_loop(self._async.reset_session))
+        _loop.call(self._async.reset_session)
 
     def close(self) -> None:
         """Cancel pending jobs on the server, stop the stream reader, close the connections.
@@ -186,27 +193,23 @@ class Client:
         if self._closed:
             return
         self._closed = True
+        self._finalizer.detach()
         try:
             _loop.run(self._async.close())
         finally:
-            _loop.client_closed(self)
+            _loop.client_closed(self._async)
 
     def __enter__(self) -> Client:
         return self
 
-    def __exit__(self, *exc_info: Any) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
     def __repr__(self) -> str:
         return repr(self._async).replace("AsyncClient", "Client", 1)
 
 
-async def _on_loop(fn: Callable[..., Any], *args: Any) -> Any:
-    return fn(*args)
-
-
-async def _make_client(src: str, hf_token: str | None, **options: Any) -> AsyncClient:
-    client = AsyncClient(src, hf_token, **options)
+async def _connect(client: AsyncClient) -> AsyncClient:
     try:
         return await client.connect()
     except BaseException:

@@ -9,29 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import functools
 import logging
 import time
 from collections import deque
-from typing import (
-    TYPE_CHECKING,
-    Any,
-    AsyncIterator,
-    Awaitable,
-    Callable,
-    Generator,
-    Iterable,
-    Iterator,
-    NamedTuple,
-    overload,
-)
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable, Iterator
+from typing import Any, NamedTuple, overload
 
 from ._async_job import AsyncJob
 from ._job import Job
-
-if TYPE_CHECKING:
-    from ._async_client import AsyncClient
-    from ._client import Client
 
 __all__ = [
     "ALL_COMPLETED",
@@ -85,46 +70,35 @@ def _unique(jobs: Iterable[Any]) -> list[Any]:
 
 def _async_failed(job: AsyncJob) -> bool:
     """Finished with an error (app error, lost connection, deadline); a cancel is no error."""
-    return job.done() and not job.cancelled() and job._state.error is not None
+    return job.done() and not job.cancelled() and job.exception() is not None
 
 
 class _AsyncWatch:
     """Calls ``on_done(job)`` once for each watched async job, when it is done (no polling).
 
-    It waits on the job's change futures, armed again after each change that did not end it.
-    Must be used on the jobs' event loop.
+    It rides on the jobs' done callbacks. Must be used on the jobs' event loop.
     """
 
     def __init__(self, on_done: Callable[[AsyncJob], None]) -> None:
         self._on_done = on_done
-        self._armed: dict[AsyncJob, asyncio.Future[None]] = {}
+        self._watched: set[AsyncJob] = set()
 
     def add(self, job: AsyncJob) -> None:
         if job.done():
             self._on_done(job)
         else:
-            self._arm(job)
+            self._watched.add(job)
+            job.add_done_callback(self._done)
 
-    def _arm(self, job: AsyncJob) -> None:
-        waiter = job._wait_change()
-        self._armed[job] = waiter
-        waiter.add_done_callback(functools.partial(self._changed, job))
-
-    def _changed(self, job: AsyncJob, waiter: asyncio.Future[None]) -> None:
-        if self._armed.get(job) is not waiter:
-            return  # closed meanwhile
-        del self._armed[job]
-        if waiter.cancelled():
-            return
-        if job.done():
+    def _done(self, job: AsyncJob) -> None:
+        if job in self._watched:
+            self._watched.discard(job)
             self._on_done(job)
-        else:
-            self._arm(job)
 
     def close(self) -> None:
-        armed, self._armed = self._armed, {}
-        for waiter in armed.values():
-            waiter.cancel()  # the job drops it at its next change; nothing waits on it
+        watched, self._watched = self._watched, set()
+        for job in watched:
+            job.remove_done_callback(self._done)
 
 
 # -- as_completed ------------------------------------------------------------------------------

@@ -5,22 +5,38 @@ from __future__ import annotations
 import asyncio
 import atexit
 import concurrent.futures
+import logging
 import threading
-import weakref
-from typing import Any, Callable, Coroutine, TypeVar
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
 
-__all__ = ["run", "call_soon", "loop", "in_loop_thread", "callback_executor", "open_client", "client_closed"]
+__all__ = [
+    "call",
+    "call_soon",
+    "callback_executor",
+    "client_closed",
+    "in_loop_thread",
+    "loop",
+    "open_client",
+    "retire",
+    "run",
+]
 
 T = TypeVar("T")
+
+logger = logging.getLogger("gradio_jobs")
 
 _lock = threading.Lock()
 _loop: asyncio.AbstractEventLoop | None = None
 _thread: threading.Thread | None = None
 _callbacks: concurrent.futures.ThreadPoolExecutor | None = None
-#: Open sync clients: the loop thread lives while there is one, and they are closed at exit.
-_clients: "weakref.WeakSet[Any]" = weakref.WeakSet()
+#: The async clients of the open sync clients, held strongly: the loop thread lives while
+#: there is one, and they are closed at exit (their sync clients may be gone by then).
+_clients: set[Any] = set()
 #: Sync clients being connected: the loop must outlive their construction too.
 _opening = 0
+#: Closes of dropped clients running on the loop (held so that they are not collected).
+_retiring: set[asyncio.Task[None]] = set()
 
 
 def _serve(ready: threading.Event) -> None:
@@ -73,6 +89,20 @@ def run(coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
         raise
 
 
+def call(fn: Callable[..., T], *args: Any) -> T:
+    """Run the plain function ``fn(*args)`` on the shared loop and return its answer.
+
+    On the loop thread itself it is called at once.
+    """
+    if in_loop_thread():
+        return fn(*args)
+
+    async def on_loop() -> T:
+        return fn(*args)
+
+    return run(on_loop())
+
+
 def call_soon(fn: Callable[..., Any], *args: Any) -> None:
     """Schedule a plain call on the shared loop (thread-safe, FIFO)."""
     loop().call_soon_threadsafe(fn, *args)
@@ -88,7 +118,8 @@ def callback_executor() -> concurrent.futures.ThreadPoolExecutor:
 
 
 def open_client(client: Any, connect: Coroutine[Any, Any, T]) -> T:
-    """Connect a sync client on the loop; it counts as open only once ``connect`` succeeds.
+    """Connect the async ``client`` of a sync client on the loop; it counts as open only once
+    ``connect`` succeeds.
 
     A construction that fails stops the loop again if nothing else needs it, so a wrong URL
     leaves no thread behind.
@@ -106,44 +137,99 @@ def open_client(client: Any, connect: Coroutine[Any, Any, T]) -> T:
             _opening -= 1
             if connected:
                 _clients.add(client)
-            idle = not _clients and not _opening
-        if idle:
-            _stop()
+        _stop(_detach_if_idle())
 
 
 def client_closed(client: Any) -> None:
-    """When the last sync client closes, stop the loop and its threads: nothing is left behind."""
+    """The async ``client`` of a sync client was closed: when it was the last, stop the loop
+    and its threads, so that nothing is left behind."""
     with _lock:
         _clients.discard(client)
-        if _clients or _opening:
-            return
-    _stop()
+    _stop(_detach_if_idle())
 
 
-def _stop() -> None:
+def retire(client: Any) -> None:
+    """A sync client was dropped without ``close()``: close its async ``client`` on the loop
+    (its pending jobs are cancelled on the server), then stop the loop if nothing needs it.
+
+    Called by the sync client's finalizer, from whatever thread collects it: never blocks.
+    """
+    with _lock:
+        current = _loop if client in _clients else None
+    if current is None:
+        return
+    try:
+        current.call_soon_threadsafe(_start_retiring, client)
+    except RuntimeError:  # the loop is closed already
+        logger.debug("a dropped client found its loop closed")
+
+
+def _start_retiring(client: Any) -> None:
+    task = asyncio.get_running_loop().create_task(_retire(client))
+    _retiring.add(task)
+    task.add_done_callback(_retiring.discard)
+
+
+async def _retire(client: Any) -> None:
+    try:
+        await client.close()
+    except Exception:
+        logger.exception("gradio-jobs: closing a dropped client failed")
+    with _lock:
+        _clients.discard(client)
+    detached = _detach_if_idle()
+    if detached is not None:
+        # On the loop thread: stop it from here, and let its thread end by itself.
+        old_loop, _thread_, callbacks = detached
+        if callbacks is not None:
+            callbacks.shutdown(wait=False)
+        old_loop.stop()
+
+
+_Detached = tuple[asyncio.AbstractEventLoop, threading.Thread, "concurrent.futures.ThreadPoolExecutor | None"]
+
+
+def _detach_if_idle() -> _Detached | None:
+    """If no client needs the loop, forget it (under the lock, so that a client opening now
+    starts a new one) and return what must be stopped."""
     global _loop, _thread, _callbacks
     with _lock:
-        old_loop, thread, callbacks = _loop, _thread, _callbacks
+        if _clients or _opening or _loop is None or _thread is None:
+            return None
+        detached = (_loop, _thread, _callbacks)
         _loop = _thread = _callbacks = None
-    if old_loop is not None and thread is not None and thread.is_alive() and threading.current_thread() is not thread:
+    return detached
+
+
+def _stop(detached: _Detached | None) -> None:
+    if detached is None:
+        return
+    old_loop, thread, callbacks = detached
+    if thread.is_alive() and threading.current_thread() is not thread:
         try:
             asyncio.run_coroutine_threadsafe(old_loop.shutdown_default_executor(), old_loop).result(2)
         except Exception:
-            pass
+            logger.debug("the loop's resolver thread did not stop in time", exc_info=True)
         old_loop.call_soon_threadsafe(old_loop.stop)
         thread.join(2)
+    elif thread.is_alive():
+        old_loop.stop()
     if callbacks is not None:
         callbacks.shutdown(wait=False)
 
 
 def _close_all_at_exit() -> None:
     """Interpreter exit: cancel every pending job on its server (bounded by close_timeout)."""
-    for client in list(_clients):
+    with _lock:
+        clients = list(_clients)
+    for client in clients:
         try:
-            client.close()
+            run(client.close())
         except Exception:
-            pass
-    _stop()
+            logger.debug("closing a client at exit failed", exc_info=True)
+        with _lock:
+            _clients.discard(client)
+    _stop(_detach_if_idle())
 
 
 # Run before concurrent.futures joins its worker threads at exit (the loop still needs its

@@ -1,26 +1,27 @@
 """Mapping one call over many inputs: ``Client.map`` / ``AsyncClient.map``.
 
 Results come in input order, with at most ``concurrency`` jobs in flight; inputs are taken
-lazily. The bookkeeping is one class without I/O, shared by the sync run (woken by the jobs'
-done-callbacks) and the async one (woken by the jobs' change futures); nothing polls.
+lazily. One engine does it, on the client's event loop (:class:`_MapEngine`, its bookkeeping
+in :class:`_Ledger`, without I/O); the sync and async runs are shells that ask it for the next
+step, take an input from the caller's iterable when it needs one (on the caller's thread, for
+the sync run) and report progress where the caller iterates. Nothing polls.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import enum
 import functools
 import logging
-import threading
 from collections import deque
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Sized, Union
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Sized
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from . import _loop
 from ._async_job import AsyncJob
 from ._exceptions import GradioJobsError
-from ._fanin import _AsyncWatch
-from ._job import Job
 
 if TYPE_CHECKING:
     from ._async_client import AsyncClient
@@ -176,51 +177,89 @@ def _check_inputs(inputs: Any) -> int | None:
     return len(inputs) if isinstance(inputs, Sized) else None
 
 
-class _MapCore:
-    """What a sync and an async map share: the ledger, the jobs in flight, the reports."""
+_EXHAUSTED: Any = object()
+
+
+class _StepKind(enum.Enum):
+    NEED_INPUT = "need input"  # the shell takes one more input and offers it
+    READY = "ready"  # the next result in input order
+    FINISHED = "finished"  # the map is over
+
+
+@dataclass
+class _Step:
+    kind: _StepKind
+    ok: bool = True
+    value: Any = None
+    #: Every distinct progress since the last step, for the shell to report in order.
+    changes: list[MapProgress] = field(default_factory=list)
+
+
+class _MapEngine:
+    """The one map implementation, run on the client's event loop (see the module docstring)."""
 
     def __init__(
         self,
-        client: Any,
+        client: AsyncClient,
         total: int | None,
         api_name: str | None,
         fn_index: int | None,
         concurrency: int,
         stop_on_error: bool,
-        on_progress: ProgressCallback | None,
     ) -> None:
         self._client = client
         self._api_name = api_name
         self._fn_index = fn_index
-        self._stop_on_error = stop_on_error
-        self._on_progress = on_progress
         self._ledger = _Ledger(total, concurrency, stop_on_error)
-        #: Guards the ledger and the finished queue: done-callbacks of sync jobs arrive on the
-        #: loop thread, and ``progress`` may be read from any thread. Reentrant, because
-        #: cancelling a sync job runs its done-callback at once in the cancelling thread.
-        self._lock = threading.RLock()
-        self._jobs: dict[int, Any] = {}
+        self._jobs: dict[int, AsyncJob] = {}
         #: Indices of the jobs that finished, in finishing order, not yet taken into account.
         self._finished: deque[int] = deque()
-        self._reported: MapProgress | None = None
+        self._wakeup: asyncio.Future[None] | None = None
+        self._changes: list[MapProgress] = []
+        self._last: MapProgress | None = None
+        self._connected = False
 
     @property
     def progress(self) -> MapProgress:
-        with self._lock:
-            return self._ledger.progress()
+        """Where the map stands."""
+        return self._ledger.progress()
 
-    def _report(self) -> None:
-        # On the consumer's thread (or task), never on the loop thread of sync jobs.
-        progress = self.progress
-        if progress == self._reported:
-            return
-        self._reported = progress
-        if self._on_progress is not None:
-            self._on_progress(progress)
+    @property
+    def closed(self) -> bool:
+        """Closed: nothing more is submitted or delivered."""
+        return self._ledger.closed
 
-    def _submit(self, item: Any) -> None:
-        with self._lock:
-            index = self._ledger.take()
+    async def advance(self) -> _Step:
+        """Wait for what the shell must act on next: an input to take, a result, or the end."""
+        if not self._connected:
+            await self._client.connect()
+            self._client.app.endpoint(api_name=self._api_name, fn_index=self._fn_index)
+            self._connected = True
+        ledger = self._ledger
+        while True:
+            await self._drain()
+            if ledger.closed:
+                return self._step(_StepKind.FINISHED)
+            # Top up before delivering: the jobs run while the caller handles the result.
+            if ledger.may_submit():
+                return self._step(_StepKind.NEED_INPUT)
+            item = ledger.pop()
+            if item is not None:
+                ok, value = item
+                return self._step(_StepKind.READY, ok, value)
+            if ledger.finished():
+                ledger.closed = True
+                return self._step(_StepKind.FINISHED)
+            if not self._finished:
+                self._wakeup = asyncio.get_running_loop().create_future()
+                await self._wakeup
+
+    def offer(self, item: Any) -> None:
+        """The shell took ``item`` from the inputs: submit it (a bad one fails alone)."""
+        ledger = self._ledger
+        if ledger.closed:
+            return  # closed while the input was taken
+        index = ledger.take()
         try:
             args, kwargs = _call_args(item)
             job = self._client.submit(*args, api_name=self._api_name, fn_index=self._fn_index, **kwargs)
@@ -229,47 +268,75 @@ class _MapCore:
             self._finish(index, False, exc)
             return
         self._jobs[index] = job
-        if self._ledger.closed:  # closed from another thread while this job was submitted
-            self._cancel([index])
-            return
-        self._report()
-        self._watch(index, job)
+        self._note()
+        job.add_done_callback(functools.partial(self._job_finished, index))
 
-    def _watch(self, index: int, job: Any) -> None:
-        raise NotImplementedError
-
-    def _outcome(self, job: Any) -> tuple[bool, Any]:
-        raise NotImplementedError
-
-    def _job_finished(self, index: int, *_: Any) -> None:
-        """A job finished (any thread): note it, the consumer deals with it."""
-        with self._lock:
-            self._finished.append(index)
+    def inputs_exhausted(self) -> None:
+        """The shell's inputs ran out."""
+        self._ledger.inputs_exhausted()
+        self._note()
         self._wake()
 
-    def _wake(self) -> None:
-        raise NotImplementedError
+    def close(self) -> None:
+        """Cancel the jobs in flight and submit nothing more; a waiting :meth:`advance` ends."""
+        ledger = self._ledger
+        if ledger.closed:
+            return
+        indices = ledger.close()
+        if indices:
+            logger.debug("map closed with %d job(s) in flight: cancelling them", len(indices))
+        self._cancel(indices)
+        # Count the jobs that ended on their own meanwhile (their results are not delivered).
+        while self._finished:
+            index = self._finished.popleft()
+            job = self._jobs.pop(index, None)
+            if job is not None:
+                ledger.finish(index, *_failure_of(job))
+        self._note()
+        self._wake()
 
-    def _drain(self) -> None:
+    def take_changes(self) -> list[MapProgress]:
+        """The progress changes not handed to a shell yet."""
+        changes, self._changes = self._changes, []
+        return changes
+
+    # -- inside -------------------------------------------------------------------------------
+
+    def _step(self, kind: _StepKind, ok: bool = True, value: Any = None) -> _Step:
+        return _Step(kind, ok, value, self.take_changes())
+
+    def _note(self) -> None:
+        progress = self._ledger.progress()
+        if progress != self._last:
+            self._last = progress
+            self._changes.append(progress)
+
+    def _wake(self) -> None:
+        if self._wakeup is not None and not self._wakeup.done():
+            self._wakeup.set_result(None)
+
+    def _job_finished(self, index: int, _job: AsyncJob) -> None:
+        self._finished.append(index)
+        self._wake()
+
+    async def _drain(self) -> None:
         """Take the jobs that finished into account, in finishing order."""
-        while True:
-            with self._lock:
-                if not self._finished:
-                    return
-                index = self._finished.popleft()
+        while self._finished:
+            index = self._finished.popleft()
             job = self._jobs.pop(index, None)
             if job is None:
                 continue  # cancelled by the map, already counted
-            ok, value = self._outcome(job)
+            ok, value = _failure_of(job)
+            if ok:
+                value = await job  # done: returns at once
             self._finish(index, ok, value)
 
     def _finish(self, index: int, ok: bool, value: Any) -> None:
-        with self._lock:
-            to_cancel = self._ledger.finish(index, ok, value)
+        to_cancel = self._ledger.finish(index, ok, value)
         if to_cancel:
             logger.debug("map: item %d failed; cancelling %d later item(s) in flight", index, len(to_cancel))
         self._cancel(to_cancel)
-        self._report()
+        self._note()
 
     def _cancel(self, indices: list[int]) -> None:
         for index in indices:
@@ -277,127 +344,53 @@ class _MapCore:
             # A job that refuses (it has just ended) is counted when its end is drained.
             if job is not None and job.cancel():
                 self._jobs.pop(index, None)
-                with self._lock:
-                    self._ledger.cancelled_one(index)
-
-    def _next_ready(self) -> tuple[bool, Any] | None:
-        with self._lock:
-            return self._ledger.pop()
-
-    def _deliver(self, item: tuple[bool, Any]) -> Any:
-        ok, value = item
-        if not ok and self._stop_on_error:
-            raise value
-        return value
-
-    def close(self, report: bool = True) -> None:
-        """Cancel the jobs in flight and submit nothing more."""
-        with self._lock:
-            if self._ledger.closed:
-                return
-            indices = self._ledger.close()
-        if indices:
-            logger.debug("map closed with %d job(s) in flight: cancelling them", len(indices))
-        self._cancel(indices)
-        self._wake()  # an iteration waiting elsewhere ends now
-        if report:
-            self._drain()
-            self._report()
-
-    def _close_after_error(self) -> None:
-        """Close because an exception leaves the iteration: that exception must win."""
-        self.close(report=False)
-        try:
-            self._drain()
-            self._report()
-        except Exception:
-            logger.exception("map: on_progress failed while the map was closing")
-
-    @property
-    def closed(self) -> bool:
-        return self._ledger.closed
+                self._ledger.cancelled_one(index)
 
 
-class _SyncMapCore(_MapCore):
-    def __init__(self, inputs: Iterable[Any], *args: Any) -> None:
-        super().__init__(*args)
-        self._inputs = iter(inputs)
-        self._changed = threading.Condition(self._lock)
-
-    def _watch(self, index: int, job: Job) -> None:
-        # Runs on the loop thread when the job completes (or at once if it already has).
-        job.add_done_callback(functools.partial(self._job_finished, index))
-
-    def _wake(self) -> None:
-        with self._changed:
-            self._changed.notify_all()
-
-    def _outcome(self, job: Job) -> tuple[bool, Any]:
-        if job.cancelled():
-            return False, concurrent.futures.CancelledError("the job was cancelled")
-        error = job.exception()
-        if error is not None:
-            return False, error
-        return True, job.result()
-
-    def _fill(self) -> None:
-        while self._ledger.may_submit():
-            try:
-                item = next(self._inputs)
-            except StopIteration:
-                with self._lock:
-                    self._ledger.inputs_exhausted()
-                self._report()
-                return
-            self._submit(item)
-
-    def next(self) -> Any:
-        if self._ledger.closed:
-            raise StopIteration
-        if _loop.in_loop_thread():
-            # its jobs complete on this very thread: waiting here would wait forever
-            raise RuntimeError("a sync map was iterated on gradio-jobs' event-loop thread; use AsyncClient there")
-        try:
-            while True:
-                self._drain()
-                # Top up before delivering: the jobs run while the caller handles the result.
-                self._fill()
-                item = self._next_ready()
-                if item is not None:
-                    return self._deliver(item)
-                if self._ledger.finished():
-                    with self._lock:
-                        self._ledger.closed = True
-                    raise StopIteration
-                if self._ledger.closed:  # closed by another thread
-                    raise StopIteration
-                with self._changed:
-                    while not self._finished and not self._ledger.closed:
-                        self._changed.wait()
-        except StopIteration:
-            raise
-        except BaseException:
-            self._close_after_error()
-            raise
+def _failure_of(job: AsyncJob) -> tuple[bool, Any]:
+    """``(False, error)`` for a job that failed or was cancelled, ``(True, None)`` for a success."""
+    if job.cancelled():
+        return False, concurrent.futures.CancelledError(f"the job was cancelled ({job.cancel_outcome})")
+    error = job.exception()
+    return (False, error) if error is not None else (True, None)
 
 
-class _RunView:
-    """What :class:`MapRun` and :class:`AsyncMapRun` share: the core they front."""
+class _RunShell:
+    """What the sync and async runs share: the engine they front and the progress they report."""
 
-    def __init__(self, core: _SyncMapCore | _AsyncMapCore) -> None:
-        # The jobs' callbacks hold the core, never this object: dropping the run closes it.
-        self._core = core
+    def __init__(self, engine: _MapEngine, on_progress: ProgressCallback | None, stop_on_error: bool) -> None:
+        # The jobs' callbacks hold the engine, never this object: dropping the run closes it.
+        self._engine = engine
+        self._on_progress = on_progress
+        self._stop_on_error = stop_on_error
 
     @property
     def progress(self) -> MapProgress:
         """Where the map stands (updated as the iteration goes on)."""
-        return self._core.progress
+        return self._engine.progress
+
+    def _report(self, changes: list[MapProgress]) -> None:
+        if self._on_progress is not None:
+            for progress in changes:
+                self._on_progress(progress)
+
+    def _deliver(self, step: _Step) -> Any:
+        if not step.ok and self._stop_on_error:
+            raise step.value
+        return step.value
+
+    def _report_after_error(self, changes: list[MapProgress]) -> None:
+        """Report the last changes while an exception leaves the iteration: that exception wins."""
+        try:
+            self._report(changes)
+        except Exception:
+            logger.exception("map: on_progress failed while the map was closing")
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.progress}>"
 
 
-class MapRun(_RunView, Iterator[Any]):
+class MapRun(_RunShell, Iterator[Any]):
     """The results of :func:`map_jobs` (``Client.map``), one per input, in input order.
 
     Iterate it: result ``i`` comes as soon as inputs ``0..i`` are done. A failed input gives
@@ -405,31 +398,62 @@ class MapRun(_RunView, Iterator[Any]):
     ``stop_on_error=True``. New jobs are submitted while you iterate (as earlier ones finish),
     never more than ``concurrency`` at once. Closing it (``close()``, leaving a ``with``
     block, ``break`` out of a ``for`` over it, or dropping it) cancels the jobs in flight.
+    The map itself runs on the shared loop thread; the inputs are taken, and ``on_progress``
+    called, on the iterating thread.
     """
 
-    _core: _SyncMapCore
+    def __init__(self, engine: _MapEngine, inputs: Iterable[Any], *args: Any) -> None:
+        super().__init__(engine, *args)
+        self._inputs = iter(inputs)
 
     def __iter__(self) -> MapRun:
         return self
 
     def __next__(self) -> Any:
-        return self._core.next()
+        engine = self._engine
+        if engine.closed:
+            raise StopIteration
+        if _loop.in_loop_thread():
+            # its jobs complete on this very thread: waiting here would wait forever
+            raise RuntimeError("a sync map was iterated on gradio-jobs' event-loop thread; use AsyncClient there")
+        try:
+            while True:
+                step = _loop.run(engine.advance())
+                self._report(step.changes)
+                if step.kind is _StepKind.READY:
+                    return self._deliver(step)
+                if step.kind is _StepKind.FINISHED:
+                    raise StopIteration
+                try:
+                    item = next(self._inputs)
+                except StopIteration:
+                    _loop.call(engine.inputs_exhausted)
+                    continue
+                _loop.call(engine.offer, item)
+        except StopIteration:
+            raise
+        except BaseException:
+            _loop.call(engine.close)
+            self._report_after_error(_loop.call(engine.take_changes))
+            raise
 
     def close(self) -> None:
         """Cancel the jobs in flight; the iteration ends."""
-        self._core.close()
+        _loop.call(self._engine.close)
+        self._report(_loop.call(self._engine.take_changes))
 
     def __enter__(self) -> MapRun:
         return self
 
-    def __exit__(self, *exc_info: Any) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
     def __del__(self) -> None:
         try:
-            self._core.close(report=False)
-        except Exception:  # e.g. at interpreter exit
-            pass
+            if not self._engine.closed:
+                _loop.call(self._engine.close)
+        except Exception:  # e.g. at interpreter exit, with the loop gone
+            logger.debug("map: could not close a dropped run", exc_info=True)
 
 
 def map_jobs(
@@ -442,135 +466,34 @@ def map_jobs(
     stop_on_error: bool = False,
     on_progress: ProgressCallback | None = None,
 ) -> MapRun:
-    """Run one endpoint over many inputs, at most ``concurrency`` jobs at once.
+    """Run one endpoint over many inputs, at most ``concurrency`` jobs at once (default 8).
 
     Each input is a tuple (the positional arguments), a dict (the keyword arguments) or any
     other value (the one argument; wrap a dict or tuple argument in a 1-tuple). ``inputs``
     may be any iterable, a generator too: it is consumed lazily, one input per job submitted.
+    ``api_name`` or ``fn_index`` names the endpoint; an unknown one raises at once.
 
     Returns a :class:`MapRun` that yields one result per input, in input order (nothing is
     submitted before the first ``next()``; then jobs are submitted while you iterate, as
     earlier ones finish, and run while you handle each result). A failed item
     yields its exception (an :class:`AppError`, or ``CancelledError`` if its job was
-    cancelled elsewhere) and the others go on; with ``stop_on_error=True`` the first error in
-    input order is raised instead, after the results before it, and the jobs still running
-    are cancelled. ``on_progress(progress)`` is called, on the iterating thread, after each
-    change (a job submitted, finished or cancelled) with a :class:`MapProgress`; an
-    exception it raises ends the map. An unknown endpoint raises at once.
+    cancelled elsewhere) and the others go on; with ``stop_on_error=True`` (default False)
+    the first error in input order is raised instead, after the results before it, and the
+    jobs still running are cancelled. ``on_progress(progress)`` is called, on the iterating
+    thread, after each change (a job submitted, finished or cancelled) with a
+    :class:`MapProgress`; an exception it raises ends the map.
     """
-    from ._async_client import AsyncClient  # here: _async_client may import this module
+    from ._async_client import AsyncClient  # here: _async_client imports this module lazily
 
     if isinstance(client, AsyncClient):
         raise TypeError("map_jobs() takes a sync Client; use amap_jobs() with an AsyncClient")
     client.app.endpoint(api_name=api_name, fn_index=fn_index)  # a wrong name raises here, once
     total = _check_inputs(inputs)
-    core = _SyncMapCore(
-        inputs, client, total, api_name, fn_index, _check_concurrency(concurrency), stop_on_error, on_progress
-    )
-    return MapRun(core)
+    engine = _MapEngine(client._async, total, api_name, fn_index, _check_concurrency(concurrency), stop_on_error)
+    return MapRun(engine, inputs, on_progress, stop_on_error)
 
 
-class _AsyncMapCore(_MapCore):
-    def __init__(self, inputs: Iterable[Any] | AsyncIterable[Any], *args: Any) -> None:
-        super().__init__(*args)
-        self._source = inputs
-        self._inputs: Iterator[Any] | AsyncIterator[Any] | None = None
-        self._watcher = _AsyncWatch(self._async_job_finished)
-        self._indices: dict[AsyncJob, int] = {}
-        self._wakeup: asyncio.Future[None] | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-
-    def _watch(self, index: int, job: AsyncJob) -> None:
-        self._indices[job] = index
-        self._watcher.add(job)
-
-    def _async_job_finished(self, job: AsyncJob) -> None:
-        self._job_finished(self._indices.pop(job))
-
-    def _wake(self) -> None:
-        if self._wakeup is not None and not self._wakeup.done():
-            self._wakeup.set_result(None)
-
-    def _outcome(self, job: AsyncJob) -> tuple[bool, Any]:
-        state = job._state
-        if state.cancelled:
-            return False, concurrent.futures.CancelledError(f"the job was cancelled ({state.cancel_outcome})")
-        if state.error is not None:
-            return False, state.error
-        return True, state.result
-
-    async def _start(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        await self._client.connect()
-        self._client.app.endpoint(api_name=self._api_name, fn_index=self._fn_index)
-        if hasattr(self._source, "__aiter__"):
-            self._inputs = self._source.__aiter__()  # type: ignore[union-attr]
-        else:
-            self._inputs = iter(self._source)  # type: ignore[arg-type]
-
-    async def _fill(self) -> None:
-        while self._ledger.may_submit():
-            try:
-                if isinstance(self._inputs, AsyncIterator):
-                    item = await self._inputs.__anext__()
-                else:
-                    item = next(self._inputs)  # type: ignore[arg-type]
-            except (StopIteration, StopAsyncIteration):
-                with self._lock:
-                    self._ledger.inputs_exhausted()
-                self._report()
-                return
-            if self._ledger.closed:
-                return  # closed while the input source was awaited
-            self._submit(item)
-
-    async def next(self) -> Any:
-        if self._ledger.closed:
-            raise StopAsyncIteration
-        try:
-            if self._inputs is None:
-                await self._start()
-            while True:
-                self._drain()
-                await self._fill()
-                item = self._next_ready()
-                if item is not None:
-                    return self._deliver(item)
-                if self._ledger.finished():
-                    with self._lock:
-                        self._ledger.closed = True
-                    raise StopAsyncIteration
-                if self._ledger.closed:
-                    raise StopAsyncIteration
-                if not self._finished:
-                    assert self._loop is not None
-                    self._wakeup = self._loop.create_future()
-                    await self._wakeup
-        except StopAsyncIteration:
-            raise
-        except BaseException:
-            self._close_after_error()
-            raise
-
-    def close(self, report: bool = True) -> None:
-        super().close(report)
-        self._watcher.close()
-
-    def close_from_anywhere(self) -> None:
-        """Close on the jobs' loop, whatever thread drops the run."""
-        if self._ledger.closed or self._loop is None:
-            return
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is self._loop:
-            self.close(report=False)
-        elif not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self.close, False)
-
-
-class AsyncMapRun(_RunView, AsyncIterator[Any]):
+class AsyncMapRun(_RunShell, AsyncIterator[Any]):
     """The results of :func:`amap_jobs` (``AsyncClient.map``): ``async for result in run``.
 
     Behaves as :class:`MapRun`: one result per input, in input order; a failed input gives
@@ -579,38 +502,84 @@ class AsyncMapRun(_RunView, AsyncIterator[Any]):
     dropping it) cancels the jobs in flight.
     """
 
-    _core: _AsyncMapCore
+    def __init__(self, engine: _MapEngine, inputs: Iterable[Any] | AsyncIterable[Any], *args: Any) -> None:
+        super().__init__(engine, *args)
+        self._source = inputs
+        self._inputs: Iterator[Any] | AsyncIterator[Any] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def __aiter__(self) -> AsyncMapRun:
         return self
 
     async def __anext__(self) -> Any:
-        return await self._core.next()
+        engine = self._engine
+        if engine.closed:
+            raise StopAsyncIteration
+        self._loop = asyncio.get_running_loop()
+        try:
+            while True:
+                step = await engine.advance()
+                self._report(step.changes)
+                if step.kind is _StepKind.READY:
+                    return self._deliver(step)
+                if step.kind is _StepKind.FINISHED:
+                    raise StopAsyncIteration
+                item = await self._next_input()
+                if item is _EXHAUSTED:
+                    engine.inputs_exhausted()
+                else:
+                    engine.offer(item)
+        except StopAsyncIteration:
+            raise
+        except BaseException:
+            engine.close()
+            self._report_after_error(engine.take_changes())
+            raise
+
+    async def _next_input(self) -> Any:
+        """The next input, or ``_EXHAUSTED`` (StopIteration cannot leave a coroutine)."""
+        if self._inputs is None:
+            source = self._source
+            self._inputs = source.__aiter__() if isinstance(source, AsyncIterable) else iter(source)
+        if isinstance(self._inputs, AsyncIterator):
+            return await anext(self._inputs, _EXHAUSTED)
+        return next(self._inputs, _EXHAUSTED)
 
     def close(self) -> None:
         """Cancel the jobs in flight; the iteration ends. Call it on the client's event loop."""
-        self._core.close()
+        self._engine.close()
+        self._report(self._engine.take_changes())
 
     async def aclose(self) -> None:
         """Cancel the jobs in flight; the iteration ends."""
-        self._core.close()
+        self.close()
 
     async def __aenter__(self) -> AsyncMapRun:
         return self
 
-    async def __aexit__(self, *exc_info: Any) -> None:
-        self._core.close()
+    async def __aexit__(self, *exc_info: object) -> None:
+        self.close()
 
     def __del__(self) -> None:
+        engine, loop = self._engine, self._loop
+        if engine.closed or loop is None or loop.is_closed():
+            return
         try:
-            self._core.close_from_anywhere()
+            try:
+                running = asyncio.get_running_loop()
+            except RuntimeError:
+                running = None
+            if running is loop:
+                engine.close()
+            else:
+                loop.call_soon_threadsafe(engine.close)
         except Exception:  # e.g. the loop is gone
-            pass
+            logger.debug("map: could not close a dropped run", exc_info=True)
 
 
 def amap_jobs(
     client: AsyncClient,
-    inputs: Union[Iterable[Any], AsyncIterable[Any]],
+    inputs: Iterable[Any] | AsyncIterable[Any],
     *,
     api_name: str | None = None,
     fn_index: int | None = None,
@@ -624,14 +593,12 @@ def amap_jobs(
     on the first iteration if it has not yet; an unknown endpoint raises then (at once if
     the client is connected). ``on_progress`` is called on the event loop, a plain function.
     """
-    from ._client import Client  # here: _client may import this module
+    from ._client import Client  # here: _client imports this module
 
     if isinstance(client, Client):
         raise TypeError("amap_jobs() takes an AsyncClient; use map_jobs() with a sync Client")
-    if getattr(client, "_app", None) is not None:
+    if client.connected:
         client.app.endpoint(api_name=api_name, fn_index=fn_index)
     total = _check_inputs(inputs)
-    core = _AsyncMapCore(
-        inputs, client, total, api_name, fn_index, _check_concurrency(concurrency), stop_on_error, on_progress
-    )
-    return AsyncMapRun(core)
+    engine = _MapEngine(client, total, api_name, fn_index, _check_concurrency(concurrency), stop_on_error)
+    return AsyncMapRun(engine, inputs, on_progress, stop_on_error)

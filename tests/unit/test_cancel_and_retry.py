@@ -88,7 +88,7 @@ def test_kill_of_running_generator_is_confirmed_by_the_empty_completion() -> Non
     state.feed(m.ProcessStarts("e", None))
     assert [type(e) for e in state.cancel()] == [ev.Cancelled]
     assert state.done and state.cancelled and not state.settled and state.cancel_outcome == "requested"
-    state.cancel_requests.append(CancelAction.KILL)
+    state.cancel_sent(CancelAction.KILL)
     events = state.feed(EMPTY)
     assert events == [ev.CancelResolved(ev.OUTCOME_STOPPED, at=events[0].at, wallclock=events[0].wallclock)]
     assert state.settled and state.last_cancel_killed
@@ -97,7 +97,7 @@ def test_kill_of_running_generator_is_confirmed_by_the_empty_completion() -> Non
 def test_dequeue_then_a_late_start_waits_for_what_the_start_triggers() -> None:
     state = _state(PLAIN)
     state.cancel()
-    state.cancel_requests.append(CancelAction.TARGETED)
+    state.cancel_sent(CancelAction.TARGETED)
     state.feed(m.ProcessStarts("e", None))  # it started before the dequeue landed
     assert state.feed(EMPTY) == [] and not state.settled
 
@@ -105,14 +105,14 @@ def test_dequeue_then_a_late_start_waits_for_what_the_start_triggers() -> None:
 def test_dequeued_and_finished_first_outcomes() -> None:
     queued = _state(PLAIN)
     queued.cancel()
-    queued.cancel_requests.append(CancelAction.TARGETED)
+    queued.cancel_sent(CancelAction.TARGETED)
     queued.feed(EMPTY)
     assert queued.cancel_outcome == ev.OUTCOME_DEQUEUED
 
     running = _state(GEN)
     running.feed(m.ProcessStarts("e", None))
     running.cancel()
-    running.cancel_requests.append(CancelAction.KILL)
+    running.cancel_sent(CancelAction.KILL)
     running.feed(m.Completed("e", True, ["done", []], None, None, False))
     assert running.cancel_outcome == ev.OUTCOME_FINISHED_FIRST and running.result == ("done", [])
 

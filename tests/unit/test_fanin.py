@@ -1,8 +1,8 @@
 """as_completed / wait / map without a server: the bookkeeping, and the drivers over stand-in jobs.
 
-Sync maps run over a stand-in client whose jobs are plain ``concurrent.futures.Future``
-objects, completed by a helper thread in a scripted order; async ones over real ``AsyncJob``
-objects of a stand-in client, fed by the test the messages a server would send.
+Maps run over real ``AsyncJob`` objects of a stand-in client (no server: joining succeeds at
+once), fed by the test the messages a server would send. A sync map drives the same engine
+on the shared loop thread; its "server" is a helper thread that completes jobs on that loop.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 
 from gradio_jobs import AppError, ArgumentError, AsyncJob, GradioJobsError, Job, ProtocolError
+from gradio_jobs import _loop
+from gradio_jobs._call import prepare_call
 from gradio_jobs import (
     ALL_COMPLETED,
     FIRST_COMPLETED,
@@ -114,7 +116,7 @@ def test_ledger_close_returns_the_jobs_in_flight() -> None:
     assert ledger.pop() is None and not ledger.may_submit()
 
 
-# -- a stand-in sync client -----------------------------------------------------------------------
+# -- a stand-in sync client: the async stand-in, on the shared loop --------------------------------
 
 
 class FakeApp:
@@ -123,47 +125,53 @@ class FakeApp:
 
 
 class FakeClient:
-    """Its jobs are plain futures; ``complete`` finishes them from the test's helper thread."""
+    """What ``map_jobs`` needs of a sync ``Client``: its app, and its async client on the loop."""
 
     def __init__(self, refuse: Any = None) -> None:
         self.app = FakeApp()
-        self.calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
-        self.futures: list[concurrent.futures.Future] = []
-        self.max_in_flight = 0
-        self.refuse = refuse
-        self._cond = threading.Condition()
+        self._async = _loop.call(StandInAsyncClient, refuse)
 
-    def submit(self, *args: Any, api_name: str | None = None, fn_index: int | None = None, **kwargs: Any):
-        if args and args[0] == self.refuse:
-            raise ArgumentError(f"refused {args[0]!r}")
-        future: concurrent.futures.Future = concurrent.futures.Future()
-        with self._cond:
-            self.calls.append((args, kwargs))
-            self.futures.append(future)
-            self.max_in_flight = max(self.max_in_flight, sum(not f.done() for f in self.futures))
-            self._cond.notify_all()
-        return future
+    @property
+    def calls(self) -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
+        return self._async.calls
 
-    def future(self, index: int) -> concurrent.futures.Future:
-        with self._cond:
-            assert self._cond.wait_for(lambda: len(self.futures) > index, 10), f"job {index} never submitted"
-            return self.futures[index]
+    @property
+    def max_in_flight(self) -> int:
+        return self._async.max_in_flight
+
+    @property
+    def futures(self) -> list[AsyncJob]:
+        return list(self._async.jobs)
+
+    def future(self, index: int) -> AsyncJob:
+        with self._async.cond:
+            assert self._async.cond.wait_for(lambda: len(self._async.jobs) > index, 10), f"job {index} never submitted"
+            return self._async.jobs[index]
 
 
-def complete_in_order(client: FakeClient, script: list[tuple[int, Any]]) -> threading.Thread:
-    """Finish job ``i`` with ``outcome`` (an exception fails it), in the script's order."""
+def complete_in_order(client: FakeClient, script: list[tuple[int, Any]], submitted: int = 0) -> threading.Thread:
+    """Finish job ``i`` with ``outcome`` (an exception fails it), in the script's order, once
+    ``submitted`` jobs have been submitted."""
 
     def run() -> None:
+        if submitted:
+            client.future(submitted - 1)
         for index, outcome in script:
-            future = client.future(index)
+            job = client.future(index)
+            _loop.run(_joined(job))
             if isinstance(outcome, BaseException):
-                future.set_exception(outcome)
+                _loop.call(job._port.reject, outcome)
             else:
-                future.set_result(outcome)
+                _loop.call(succeed, job, outcome)
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
     return thread
+
+
+async def _joined(job: AsyncJob) -> None:
+    while job._task is not None:
+        await asyncio.sleep(0)  # the stand-in's join answers at once: a few loop turns
 
 
 def test_sync_map_delivers_in_input_order_with_at_most_k_in_flight() -> None:
@@ -199,7 +207,7 @@ def test_sync_map_failed_items_come_back_in_place() -> None:
 def test_sync_map_stop_on_error_raises_the_first_error_in_input_order() -> None:
     client = FakeClient()
     # item 3 fails first, item 1 fails later; item 0 succeeds last
-    thread = complete_in_order(client, [(3, AppError("three")), (1, AppError("one")), (0, "zero")])
+    thread = complete_in_order(client, [(3, AppError("three")), (1, AppError("one")), (0, "zero")], submitted=5)
     source = iter(range(10))
     run = map_jobs(client, source, api_name="/add", concurrency=5, stop_on_error=True)  # type: ignore[arg-type]
     assert next(run) == "zero"
@@ -311,16 +319,35 @@ async def test_no_jobs_works_for_sync_and_async_code() -> None:
 # -- async jobs driven by hand ----------------------------------------------------------------
 
 
+class _NoCancels:
+    """The cancel coordinator's part: nothing to send without a server."""
+
+    def request(self, job: Any) -> None:
+        pass
+
+    def completed(self, job: Any, cancelled: bool) -> None:
+        pass
+
+    def settle_for_close(self, job: Any) -> None:
+        pass
+
+
 class StandInAsyncClient:
-    """What an AsyncJob asks of its client, with no server: joining succeeds at once."""
+    """What a map asks of an AsyncClient and what an AsyncJob asks of its host, with no
+    server: joining succeeds at once."""
 
     session_hash = "session"
-    _retry_policy = None
+    retry_policy = None
+    connected = True
 
-    def __init__(self) -> None:
-        self._app = APP
-        self.app = FakeApp()
+    def __init__(self, refuse: Any = None) -> None:
+        self.app = APP
+        self.cancels = _NoCancels()
         self.jobs: list[AsyncJob] = []
+        self.calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+        self.max_in_flight = 0
+        self.refuse = refuse
+        self.cond = threading.Condition()
         self.submitted = asyncio.Event()
         self._ids = 0
 
@@ -329,42 +356,55 @@ class StandInAsyncClient:
         return self
 
     def submit(self, *args: Any, api_name: str | None = None, fn_index: int | None = None, **kwargs: Any) -> AsyncJob:
-        job = AsyncJob(self, ADD, list(args), JobState(ADD, APP.capabilities))  # type: ignore[arg-type]
-        self.jobs.append(job)
+        if args and args[0] == self.refuse:
+            raise ArgumentError(f"refused {args[0]!r}")
+        call = prepare_call(
+            APP, self.session_hash, (1, 2), {}, api_name="/add", fn_index=None, result_callbacks=None, deadline=None,
+            on_status=None, on_output=None, on_log=None, keep_outputs=None,
+        )
+        job = AsyncJob(self, call)  # type: ignore[arg-type]
+        with self.cond:
+            self.calls.append((args, kwargs))
+            self.jobs.append(job)
+            self.max_in_flight = max(self.max_in_flight, sum(not j.done() for j in self.jobs))
+            self.cond.notify_all()
         self.submitted.set()
         return job
 
-    # -- what the job calls back
-    async def _upload_inputs(self, data: list[Any], progress: Any) -> list[Any]:
+    # -- what the job calls back (JobHost)
+    def job_live(self, job: Any) -> None:
+        pass
+
+    def job_settled(self, job: Any) -> None:
+        pass
+
+    def track_join(self, task: Any) -> None:
+        pass
+
+    def spawn(self, coro: Any) -> Any:
+        return asyncio.ensure_future(coro)
+
+    def run_awaitable(self, awaitable: Any) -> None:
+        asyncio.ensure_future(awaitable)
+
+    async def upload_inputs(self, data: list[Any], progress: Any) -> list[Any]:
         return data
 
-    def _route(self, endpoint: Any) -> Route:
+    def route(self, endpoint: Any) -> Route:
         return Route.SESSION_STREAM
 
-    async def _join(self, endpoint: Any, data: list[Any], session_hash: str) -> str:
+    async def join(self, endpoint: Any, data: list[Any], session_hash: str) -> str:
         self._ids += 1
         return f"job{self._ids}"
 
-    def _stream_register(self, *args: Any) -> None:
+    def register(self, *args: Any) -> None:
         pass
 
-    def _stream_forget(self, *args: Any) -> None:
+    def forget(self, *args: Any) -> None:
         pass
 
-    def _drive_cancel(self, job: AsyncJob) -> None:
-        pass
-
-    def _job_settled(self, job: AsyncJob) -> None:
-        pass
-
-    def _siblings_killed(self, job: AsyncJob) -> None:
-        pass
-
-    def _has_output_files(self, value: Any) -> bool:
+    def has_output_files(self, value: Any) -> bool:
         return False
-
-    def _spawn(self, coro: Any) -> Any:
-        return asyncio.ensure_future(coro)
 
     # -- the test plays the server
     async def job(self, index: int) -> AsyncJob:
@@ -373,17 +413,16 @@ class StandInAsyncClient:
             self.submitted.clear()
             await self.submitted.wait()
         job = self.jobs[index]
-        if job._task is not None:
-            await job._task
+        await _joined(job)
         return job
 
 
 def succeed(job: AsyncJob, value: Any) -> None:
-    job.deliver(m.Completed(job.job_id, True, [value], None, None, False))
+    job._port.deliver(m.Completed(job.job_id, True, [value], None, None, False))
 
 
 def fail(job: AsyncJob) -> None:
-    job.reject(ProtocolError("a malformed message"))
+    job._port.reject(ProtocolError("a malformed message"))
 
 
 async def hand_jobs(client: StandInAsyncClient, n: int) -> list[AsyncJob]:
@@ -398,7 +437,7 @@ async def test_async_as_completed_in_finishing_order_and_timeout() -> None:
     succeed(done, 1)
     it = as_completed([a, b, c, done, a], timeout=5)
     assert await it.__anext__() is done  # already finished: first
-    a.deliver(m.ProcessStarts(a.job_id, None))  # a change that does not end it is no finish
+    a._port.deliver(m.ProcessStarts(a.job_id, None))  # a change that does not end it is no finish
     fail(b)
     assert await it.__anext__() is b
     assert c.cancel()
@@ -409,7 +448,7 @@ async def test_async_as_completed_in_finishing_order_and_timeout() -> None:
     with pytest.raises(TimeoutError):
         async for _ in as_completed([slow], timeout=0.05):
             pass
-    assert all(w.cancelled() for w in slow._waiters)  # nothing left armed
+    assert slow._done_callbacks == []  # nothing left armed
 
 
 async def test_async_wait_modes() -> None:
@@ -447,7 +486,7 @@ async def test_async_map_order_stop_on_error_and_async_inputs() -> None:
         async for result in run:
             got.append(result)
     await task
-    assert info.value is client.jobs[1]._state.error  # the first error in input order
+    assert info.value is client.jobs[1].exception()  # the first error in input order
     assert got == [0] and len(client.jobs) == 5
     assert client.jobs[2].cancelled() and client.jobs[4].cancelled()
     assert run.progress == MapProgress(total=None, submitted=5, done=3, failed=2, running=0, cancelled=2)

@@ -10,11 +10,13 @@ from __future__ import annotations
 import ast
 import bisect
 import copy
+import enum
 import logging
+import time
 from collections import deque
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from .._exceptions import (
     AppError,
@@ -32,7 +34,20 @@ from .capabilities import Capabilities
 from .diff import DiffError, apply_diff
 from .status import ProgressUnit, Status, StatusUpdate
 
-__all__ = ["JobState", "PendingOutput", "Timings", "app_error_from"]
+__all__ = [
+    "Clock",
+    "EventCursor",
+    "IllegalTransition",
+    "JobState",
+    "Lifecycle",
+    "OutputCursor",
+    "Outcome",
+    "PendingOutput",
+    "SYSTEM_CLOCK",
+    "TRANSITIONS",
+    "Timings",
+    "app_error_from",
+]
 
 logger = logging.getLogger("gradio_jobs")
 
@@ -111,18 +126,104 @@ class PendingOutput:
     attempt: int
 
 
-class JobState:
-    """The sans-I/O heart of a job; see the module docstring."""
+class Clock(Protocol):
+    """Where a job's times come from: injected so that tests can drive time themselves."""
 
-    def __init__(self, endpoint: Endpoint, capabilities: Capabilities, keep_outputs: int | None = None) -> None:
-        if keep_outputs is not None and (isinstance(keep_outputs, bool) or not isinstance(keep_outputs, int) or keep_outputs < 1):
+    def monotonic(self) -> float:
+        """Seconds on a clock that never goes back (``time.monotonic`` by default)."""
+        ...
+
+    def now(self) -> datetime:
+        """The local wall-clock time (``datetime.now`` by default)."""
+        ...
+
+
+class _SystemClock:
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def now(self) -> datetime:
+        return datetime.now()
+
+
+#: The clock every job uses unless it is given another.
+SYSTEM_CLOCK: Clock = _SystemClock()
+
+
+class Lifecycle(enum.Enum):
+    """Where a job is in its life, as the caller sees it.
+
+    ``SUBMITTED`` (inputs uploading, join in flight), ``QUEUED`` (the server has it),
+    ``RUNNING`` (a worker started it), ``FINISHING`` (the server completed it; the files of
+    its result are downloading), ``STOPPING`` (the caller has its answer, a cancellation or a
+    deadline's error, and the server's verdict on the cancel is awaited), ``SETTLED`` (over:
+    nothing the server says changes it any more).
+    """
+
+    SUBMITTED = "submitted"
+    QUEUED = "queued"
+    RUNNING = "running"
+    FINISHING = "finishing"
+    STOPPING = "stopping"
+    SETTLED = "settled"
+
+
+class Outcome(enum.Enum):
+    """How a job ended for its caller: fixed once, when it reaches ``STOPPING`` or ``SETTLED``."""
+
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+L = Lifecycle
+#: Every legal move of the lifecycle. ``SUBMITTED`` is reached again when a job is resubmitted
+#: (its run was killed, or lost and safe to repeat); a settled job never changes.
+TRANSITIONS: dict[Lifecycle, frozenset[Lifecycle]] = {
+    L.SUBMITTED: frozenset({L.SUBMITTED, L.QUEUED, L.RUNNING, L.FINISHING, L.STOPPING, L.SETTLED}),
+    L.QUEUED: frozenset({L.SUBMITTED, L.RUNNING, L.FINISHING, L.STOPPING, L.SETTLED}),
+    L.RUNNING: frozenset({L.SUBMITTED, L.FINISHING, L.STOPPING, L.SETTLED}),
+    L.FINISHING: frozenset({L.SETTLED}),
+    L.STOPPING: frozenset({L.SETTLED}),
+    L.SETTLED: frozenset(),
+}
+del L
+
+
+class IllegalTransition(RuntimeError):
+    """A bug in gradio-jobs: a job was moved along a path its lifecycle does not have."""
+
+
+class JobState:
+    """The sans-I/O heart of a job; see the module docstring.
+
+    ``endpoint`` and ``capabilities`` say what the job calls and how the server speaks;
+    ``keep_outputs`` (None: all) bounds how many generator outputs are kept; ``clock``
+    stamps every event and status (:data:`SYSTEM_CLOCK` unless a test injects its own).
+    Every change goes through :attr:`lifecycle` along :data:`TRANSITIONS`.
+    """
+
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        capabilities: Capabilities,
+        keep_outputs: int | None = None,
+        clock: Clock = SYSTEM_CLOCK,
+    ) -> None:
+        if keep_outputs is not None and (
+            isinstance(keep_outputs, bool) or not isinstance(keep_outputs, int) or keep_outputs < 1
+        ):
             raise ValueError(f"keep_outputs must be a positive int or None, got {keep_outputs!r}")
         self.endpoint = endpoint
         self.capabilities = capabilities
         self.keep_outputs = keep_outputs
+        self.clock = clock
         self.job_id: str | None = None
-        #: The server has the job (some routes never give it an id).
-        self.joined_server = False
+        self.lifecycle = Lifecycle.SUBMITTED
+        #: How the job ended for the caller; None until it has.
+        self.outcome: Outcome | None = None
+        #: Where the server side of the job is (it may still start while the job is STOPPING).
+        self.phase = Phase.JOINING
         # The log and the outputs are each replaced whole (never edited in place but for
         # appends) when trimmed, so a reader on another thread always sees a consistent window.
         #: ``(sequence number, event)``, in order; numbers count every event ever emitted.
@@ -134,50 +235,88 @@ class JobState:
         self.timings = Timings()
         self.status = StatusUpdate(
             code=Status.STARTING, rank=None, queue_size=None, eta=None, success=None,
-            time=datetime.now(), progress_data=None,
+            time=clock.now(), progress_data=None,
         )
-        #: The caller has its answer (result, error or cancellation).
-        self.done = False
-        #: No more server messages matter: after a cancel or a deadline the job stays
-        #: unsettled until the server's answer shows what really happened.
-        self.settled = False
-        self.started = False
         self.attempt = 1
         self.result: Any = None
         self.error: BaseException | None = None
-        self.cancelled = False
         self.cancel_outcome: str | None = None
-        self.cancel_requested = False
+        #: The phase the job was in when it was cancelled (or timed out).
+        self.cancel_phase: Phase | None = None
+        self._run_eta: float | None = None
+        # Output assembly: the full value the diffs apply to, the slots a failed diff broke,
+        # whether the last yield was dropped for that, and how many outputs a resubmitted
+        # run re-yields that the caller already has.
         self._full: list[Any] | None = None
         self._broken_slots: set[int] = set()
         self._last_yield_dropped = False
-        self._run_eta: float | None = None
         self._replay_skip = 0
-        #: Cancel requests sent for this job, oldest first: the server answers each one that
-        #: finds the job pending with an empty completion, in the same order.
-        self.cancel_requests: deque[CancelAction] = deque()
-        #: The last empty completion answered a killing cancel (its siblings may be dead).
-        self.last_cancel_killed = False
-        #: The phase the job was in when it was cancelled (or timed out).
-        self.cancel_phase: Phase | None = None
-        #: The server has completed the job; its result is being finished (files downloaded).
-        self.finishing = False
+        # Cancel requests sent for this job, oldest first: the server answers each one that
+        # finds the job pending with an empty completion, in the same order.
+        self._cancel_requests: deque[CancelAction] = deque()
+        self._last_cancel_killed = False
+
+    # -- what the lifecycle says ---------------------------------------------------------
 
     @property
-    def phase(self) -> Phase:
-        if not self.joined_server:
-            return Phase.JOINING
-        return Phase.RUNNING if self.started else Phase.QUEUED
+    def done(self) -> bool:
+        """The caller has its answer (result, error or cancellation)."""
+        return self.lifecycle in (Lifecycle.STOPPING, Lifecycle.SETTLED)
+
+    @property
+    def settled(self) -> bool:
+        """No more server messages matter (after a cancel: the server's verdict is known)."""
+        return self.lifecycle is Lifecycle.SETTLED
+
+    @property
+    def finishing(self) -> bool:
+        """The server has completed the job; its result is being finished (files downloaded)."""
+        return self.lifecycle is Lifecycle.FINISHING
+
+    @property
+    def cancelled(self) -> bool:
+        """The job ended cancelled (by the caller, or by the server)."""
+        return self.outcome is Outcome.CANCELLED
 
     @property
     def cancelling(self) -> bool:
         """Cancelled (or timed out) locally; the server's verdict is still awaited."""
-        return self.cancel_requested and not self.settled
+        return self.lifecycle is Lifecycle.STOPPING
+
+    @property
+    def started(self) -> bool:
+        """A worker has started the job (this attempt)."""
+        return self.phase is Phase.RUNNING
+
+    @property
+    def joined_server(self) -> bool:
+        """The server has the job (some routes never give it an id)."""
+        return self.phase is not Phase.JOINING
+
+    @property
+    def cancel_requests(self) -> tuple[CancelAction, ...]:
+        """The cancel requests sent for the job and not answered yet, oldest first."""
+        return tuple(self._cancel_requests)
+
+    @property
+    def last_cancel_killed(self) -> bool:
+        """The last empty completion answered a killing cancel (its siblings may be dead)."""
+        return self._last_cancel_killed
+
+    def _move(self, to: Lifecycle, outcome: Outcome | None = None) -> None:
+        if to not in TRANSITIONS[self.lifecycle]:
+            raise IllegalTransition(f"job {self.job_id}: {self.lifecycle.value} -> {to.value}")
+        if outcome is not None:
+            if self.outcome is not None and self.outcome is not outcome:
+                raise IllegalTransition(f"job {self.job_id}: ended {self.outcome.value}, then {outcome.value}")
+            self.outcome = outcome
+        self.lifecycle = to
 
     # -- client-side transitions -------------------------------------------------------
 
     def submitted(self) -> list[ev.JobEvent]:
-        return self._emit(ev.Submitted(self.endpoint.label))
+        """The job was handed to the client: its first event."""
+        return self._emit(ev.Submitted(self.endpoint.label, **self._stamp()))
 
     def uploading(self, name: str, sent: int, total: int) -> list[ev.JobEvent]:
         """An input file is on its way to the server (``sent`` of ``total`` bytes)."""
@@ -187,14 +326,24 @@ class JobState:
             index=sent, length=total, unit="bytes", progress=sent / total if total else 1.0, desc=f"uploading {name}"
         )
         self._set_status(Status.SENDING_DATA, progress_data=[unit])
-        return self._emit(ev.Uploading(name, sent, total))
+        return self._emit(ev.Uploading(name, sent, total, **self._stamp()))
 
     def joined(self, job_id: str | None) -> list[ev.JobEvent]:
+        """The server accepted the job, as ``job_id`` (None on routes without ids)."""
+        if self.settled:
+            return []
         self.job_id = job_id
-        self.joined_server = True
-        return self._emit(ev.Joined(job_id))
+        self.phase = Phase.QUEUED
+        if self.lifecycle is Lifecycle.SUBMITTED:
+            self._move(Lifecycle.QUEUED)
+        return self._emit(ev.Joined(job_id, **self._stamp()))
+
+    def cancel_sent(self, action: CancelAction) -> None:
+        """A cancel request for the job went out; its empty completion will answer it."""
+        self._cancel_requests.append(action)
 
     def fail(self, error: BaseException) -> list[ev.JobEvent]:
+        """The job failed with ``error`` (a lost connection after a cancel resolves it instead)."""
         if self.done:
             return self._resolve(ev.OUTCOME_CONNECTION_LOST) if isinstance(error, ConnectionLostError) else []
         if isinstance(error, GradioJobsError) and getattr(error, "job_id", None) is None and self.job_id:
@@ -202,10 +351,10 @@ class JobState:
                 error.job_id = self.job_id  # type: ignore[attr-defined]
             except AttributeError:
                 pass
-        self.done = self.settled = True
+        self._move(Lifecycle.SETTLED, Outcome.FAILED)
         self.error = error
         self._set_status(Status.FINISHED, success=False)
-        return self._emit(ev.Failed(error))
+        return self._emit(ev.Failed(error, **self._stamp()))
 
     def lost(self, reason: str) -> list[ev.JobEvent]:
         """The connection carrying this job ended before the job did."""
@@ -217,9 +366,8 @@ class JobState:
         """The caller cancels: done for the caller now, settled once the server has answered."""
         if self.done or self.finishing:
             return []
-        self.cancelled = True
-        self._request_cancel(Status.CANCELLED)
-        return self._emit(ev.Cancelled("requested"))
+        self._request_cancel(Status.CANCELLED, Outcome.CANCELLED)
+        return self._emit(ev.Cancelled("requested", **self._stamp()))
 
     def expire(self, phase: str, limit: float) -> list[ev.JobEvent]:
         """A deadline ran out: the job fails with :class:`JobTimeoutError` and is cancelled."""
@@ -227,13 +375,11 @@ class JobState:
             return []
         error = JobTimeoutError(phase, limit, job_id=self.job_id, last_status=self.status)
         self.error = error
-        self._request_cancel(Status.FINISHED)
-        return self._emit(ev.Failed(error))
+        self._request_cancel(Status.FINISHED, Outcome.FAILED)
+        return self._emit(ev.Failed(error, **self._stamp()))
 
-    def _request_cancel(self, code: Status) -> None:
-        """Done for the caller now; unsettled until the server's answer to the cancel is known."""
-        self.done = True
-        self.cancel_requested = True
+    def _request_cancel(self, code: Status, outcome: Outcome) -> None:
+        self._move(Lifecycle.STOPPING, outcome)
         self.cancel_outcome = "requested"
         self.cancel_phase = self.phase
         self._set_status(code, success=False)
@@ -244,24 +390,24 @@ class JobState:
 
     def restart(self, reason: str) -> list[ev.JobEvent]:
         """Submit again (same job for the caller): forget the server-side run, keep the outputs."""
-        if self.done:
+        if self.done or self.finishing:
             return []
+        self._move(Lifecycle.SUBMITTED)
         self.job_id = None
-        self.joined_server = False
-        self.started = False
+        self.phase = Phase.JOINING
         self.attempt += 1
         self._full = None
         self._broken_slots.clear()
         self._replay_skip = self.outputs_total
         self._set_status(Status.STARTING)
-        return self._emit(ev.Resubmitted(reason, self.attempt))
+        return self._emit(ev.Resubmitted(reason, self.attempt, **self._stamp()))
 
     def _resolve(self, outcome: str) -> list[ev.JobEvent]:
         if not self.cancelling:
             return []
-        self.settled = True
+        self._move(Lifecycle.SETTLED)
         self.cancel_outcome = outcome
-        return self._emit(ev.CancelResolved(outcome))
+        return self._emit(ev.CancelResolved(outcome, **self._stamp()))
 
     # -- server messages -----------------------------------------------------------------
 
@@ -288,18 +434,20 @@ class JobState:
             return []
         if isinstance(msg, m.Estimation):
             self._set_status(Status.IN_QUEUE, rank=msg.rank, queue_size=msg.queue_size, eta=msg.rank_eta)
-            return self._emit(ev.Queued(msg.rank, msg.queue_size, msg.rank_eta))
+            return self._emit(ev.Queued(msg.rank, msg.queue_size, msg.rank_eta, **self._stamp()))
         if isinstance(msg, m.ProcessStarts):
-            self.started = True
+            self.phase = Phase.RUNNING
+            if self.lifecycle is not Lifecycle.RUNNING:
+                self._move(Lifecycle.RUNNING)
             self._run_eta = msg.eta
             self._set_status(Status.PROCESSING)
-            return self._emit(ev.Started(msg.eta))
+            return self._emit(ev.Started(msg.eta, **self._stamp()))
         if isinstance(msg, m.Progress):
             self._set_status(Status.PROGRESS, progress_data=msg.units)
-            return self._emit(ev.ProgressReported(msg.units))
+            return self._emit(ev.ProgressReported(msg.units, **self._stamp()))
         if isinstance(msg, m.Log):
             self._set_status(Status.LOG, log=(msg.log.message, msg.log.level), log_message=msg.log)
-            return self._emit(ev.Logged(msg.log))
+            return self._emit(ev.Logged(msg.log, **self._stamp()))
         if isinstance(msg, m.Generating):
             return self._generating(msg)
         if isinstance(msg, m.Completed):
@@ -324,12 +472,12 @@ class JobState:
     def _feed_cancelling(self, msg: m.Message) -> list[ev.JobEvent]:
         """Messages after a local cancel only tell what the server did about it."""
         if isinstance(msg, m.ProcessStarts):
-            self.started = True
+            self.phase = Phase.RUNNING
             return []
         if isinstance(msg, m.Completed):
             if msg.cancelled:
-                kind = self.cancel_requests.popleft() if self.cancel_requests else None
-                self.last_cancel_killed = kind is CancelAction.KILL
+                kind = self._cancel_requests.popleft() if self._cancel_requests else None
+                self._last_cancel_killed = kind is CancelAction.KILL
                 if kind is CancelAction.KILL:
                     return self._resolve(ev.OUTCOME_STOPPED)
                 if not self.started:
@@ -393,26 +541,25 @@ class JobState:
     def _completed(self, msg: m.Completed) -> list[ev.JobEvent] | PendingOutput:
         if msg.cancelled:
             # Nobody here asked: another client of this session (or the app) cancelled it.
-            self.done = self.settled = True
-            self.cancelled = True
+            self._move(Lifecycle.SETTLED, Outcome.CANCELLED)
             self.cancel_outcome = "cancelled by the server"
             self._set_status(Status.CANCELLED, success=False)
-            return self._emit(ev.Cancelled(self.cancel_outcome))
+            return self._emit(ev.Cancelled(self.cancel_outcome, **self._stamp()))
         if msg.error is not None:
             return self.fail(app_error_from(msg.error, self.capabilities, self.job_id))
         if msg.data is None:
             return self.fail(ProtocolError("the job completed without data", payload=msg))
-        self.finishing = True
+        self._move(Lifecycle.FINISHING)
         return PendingOutput(final=True, value=self.endpoint.user_outputs(msg.data), attempt=self.attempt)
 
     def _complete(self, value: Any) -> list[ev.JobEvent]:
         produced: list[ev.JobEvent] = []
         if not self.outputs_total or self._last_yield_dropped or self._replay_skip:
             produced += self._add_output(value)
-        self.done = self.settled = True
+        self._move(Lifecycle.SETTLED, Outcome.COMPLETED)
         self.result = value
         self._set_status(Status.FINISHED, success=True)
-        return produced + self._emit(ev.Completed(value))
+        return produced + self._emit(ev.Completed(value, **self._stamp()))
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -435,12 +582,15 @@ class JobState:
     def _add_output(self, value: Any) -> list[ev.JobEvent]:
         index = self.outputs_total
         self.outputs_total += 1
-        first, kept = self.output_window
+        _first, kept = self.output_window
         kept.append(value)
         keep = self.keep_outputs
         if keep is not None and len(kept) >= 2 * keep:
             self.output_window = (index + 1 - keep, kept[-keep:])
-        return self._emit(ev.OutputProduced(index, value))
+        return self._emit(ev.OutputProduced(index, value, **self._stamp()))
+
+    def _stamp(self) -> dict[str, Any]:
+        return {"at": self.clock.monotonic(), "wallclock": self.clock.now()}
 
     def _emit(self, event: ev.JobEvent) -> list[ev.JobEvent]:
         self.log.append((self._next_seq, event))
@@ -455,7 +605,7 @@ class JobState:
         keep = self.keep_outputs
         assert keep is not None
         bulky = (ev.OutputProduced, ev.ProgressReported)
-        counts = {kind: 0 for kind in bulky}
+        counts: dict[type, int] = {kind: 0 for kind in bulky}
         for _, event in self.log:
             if isinstance(event, bulky):
                 counts[type(event)] += 1
@@ -478,9 +628,67 @@ class JobState:
             queue_size=fields.get("queue_size"),
             eta=fields.get("eta"),
             success=fields.get("success"),
-            time=datetime.now(),
+            time=self.clock.now(),
             progress_data=fields.get("progress_data"),
             log=fields.get("log"),
             run_eta=self._run_eta,
             log_message=fields.get("log_message"),
         )
+
+
+_NOTHING: Any = object()
+
+
+class OutputCursor:
+    """A reader's place in a job's outputs: each output once, in order, until the job ends.
+
+    Both the sync and the async iterator of a job are shells around one of these: they call
+    :meth:`next` and wait on the job's signal while it returns :data:`NOTHING`. A reader
+    that falls behind a ``keep_outputs`` window skips what was trimmed.
+    """
+
+    NOTHING: Any = _NOTHING
+
+    def __init__(self, state: JobState) -> None:
+        self._state = state
+        self._seen = 0
+
+    def next(self) -> Any:
+        """The next output, or :data:`NOTHING` if there is none yet."""
+        first, kept = self._state.output_window
+        self._seen = max(self._seen, first)
+        if self._seen < first + len(kept):
+            self._seen += 1
+            return kept[self._seen - 1 - first]
+        return _NOTHING
+
+    @property
+    def ended(self) -> bool:
+        """The job is done: once :meth:`next` has nothing more, the iteration is over."""
+        return self._state.done
+
+    def raise_failure(self) -> None:
+        """At the end of the iteration: raise the job's error, if it failed (a cancel is no error)."""
+        state = self._state
+        if state.error is not None and not state.cancelled:
+            raise state.error
+
+
+class EventCursor:
+    """A reader's place in a job's event log: every event once, in order, until the job settles."""
+
+    def __init__(self, state: JobState) -> None:
+        self._state = state
+        self._seq = 0
+
+    def next_batch(self) -> list[ev.JobEvent]:
+        """The events since the last call (empty if none are new)."""
+        batch = self._state.events_since(self._seq)
+        if batch:
+            self._seq = batch[-1][0] + 1
+        return [event for _, event in batch]
+
+    @property
+    def ended(self) -> bool:
+        """The server's part of the job is over: once a batch comes back empty, nothing follows."""
+        return self._state.settled

@@ -1,0 +1,109 @@
+"""What both clients accept, in one typed object, and the constants every layer reads."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._retry import RetryPolicy, SubmitRetry
+from .transport.files import DEFAULT_DOWNLOAD_DIR
+
+__all__ = ["KILL_MARKER_TIMEOUT", "MAX_DOWNLOADS", "MAX_UPLOADS", "ClientOptions"]
+
+#: Files of one job uploading at once (each transfer holds a connection).
+MAX_UPLOADS = 4
+#: Files of one job downloading at once.
+MAX_DOWNLOADS = 4
+#: How long a killing cancel waits for the stream to mark which jobs it hit before the next
+#: kill of the same endpoint and session may go (see ``_cancelling``).
+KILL_MARKER_TIMEOUT = 10.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClientOptions:
+    """The options of :class:`~gradio_jobs.Client` and :class:`~gradio_jobs.AsyncClient`.
+
+    Pass them as keyword arguments to either client (``Client(url, download_files=False)``)
+    or build one object and share it (``Client(url, options=ClientOptions(...))``); keywords
+    given beside ``options`` override its fields.
+
+    - ``token``: a Hugging Face token, sent as ``x-hf-authorization`` to the app only (also
+      the ``hf_token`` positional argument). For a Space id, a token stored by
+      ``huggingface-cli login`` is used when none is given. Default None.
+    - ``auth``: ``(username, password)`` for an app launched with ``auth=``; the client logs
+      in when it connects. Default None.
+    - ``headers``: extra HTTP headers sent with every request to the app. Default none.
+    - ``download_files``: the folder file outputs are downloaded to (default: the
+      ``gradio`` folder in the system's temporary directory, or ``GRADIO_TEMP_DIR``), or
+      False to get the server's file data instead of local paths.
+    - ``max_download_size``: the largest file output, in bytes, the client downloads
+      (``FileTooLargeError`` beyond). Default None: no limit.
+    - ``verbose``: log a line when connected (through ``logging``; the library never
+      prints). Default True.
+    - ``ssl_verify``: verify TLS certificates (True), skip it (False, unsafe), or the path
+      of a CA bundle. Default True.
+    - ``httpx_kwargs``: extra keyword arguments for the ``httpx.AsyncClient`` the client
+      makes (``proxy``, ``event_hooks``, ``timeout`` and so on). Default None.
+    - ``space_timeout``: seconds to wait for a sleeping or building Space to come up; None
+      waits for ever. Default 300.
+    - ``stream_timeout``: seconds of silence on the event stream (no message, no heartbeat)
+      after which the connection counts as lost. Default 35 (the server sends a heartbeat
+      every 15 s).
+    - ``retry``: a :class:`RetryPolicy` to submit jobs of endpoints marked safe again when
+      their connection is lost. Default None: never.
+    - ``submit_retry``: how joining the queue is retried while the server has surely not
+      taken the job (:class:`SubmitRetry`; default: 3 attempts with backoff).
+    - ``close_timeout``: seconds ``close()`` gives joins and cancels in flight to land
+      before it drops the session. Default 2.
+    """
+
+    token: str | None = None
+    auth: tuple[str, str] | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    download_files: str | os.PathLike[str] | bool = DEFAULT_DOWNLOAD_DIR
+    max_download_size: int | None = None
+    verbose: bool = True
+    ssl_verify: bool | str = True
+    httpx_kwargs: Mapping[str, Any] | None = None
+    space_timeout: float | None = 300.0
+    stream_timeout: float | None = 35.0
+    retry: RetryPolicy | None = None
+    submit_retry: SubmitRetry = field(default_factory=SubmitRetry)
+    close_timeout: float = 2.0
+
+    def __post_init__(self) -> None:
+        auth = self.auth
+        if auth is not None:
+            if not isinstance(auth, (tuple, list)) or len(auth) != 2 or not all(isinstance(a, str) for a in auth):
+                raise TypeError("auth must be a (username, password) tuple of strings")
+            object.__setattr__(self, "auth", (auth[0], auth[1]))
+        object.__setattr__(self, "headers", dict(self.headers or {}))
+        if self.submit_retry is None:
+            object.__setattr__(self, "submit_retry", SubmitRetry())
+
+    @classmethod
+    def build(cls, options: ClientOptions | None, **overrides: Any) -> ClientOptions:
+        """``options`` (or the defaults) with the keyword ``overrides`` applied.
+
+        An override of None leaves the field as it is, except where None is the field's
+        meaning. An unknown keyword raises ``TypeError`` naming the valid ones.
+        """
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(overrides) - names)
+        if unknown:
+            raise TypeError(
+                f"unexpected keyword argument(s) {', '.join(map(repr, unknown))}; "
+                f"the client's options are: {', '.join(sorted(names))}"
+            )
+        base = options if options is not None else cls()
+        return dataclasses.replace(base, **overrides) if overrides else base
+
+    @property
+    def download_folder(self) -> str | os.PathLike[str] | None:
+        """Where file outputs go, or None when they are not downloaded."""
+        if self.download_files is False:
+            return None
+        return DEFAULT_DOWNLOAD_DIR if self.download_files is True else self.download_files
