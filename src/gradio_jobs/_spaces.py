@@ -3,6 +3,11 @@
 Resolution goes through ``huggingface_hub`` (so ``HF_ENDPOINT`` and the stored token work
 as users expect), imported only when a Space is named. The Hub has no push API for a
 Space's runtime: a Space that is building or waking up is polled until it runs.
+
+Every ``huggingface_hub`` call blocks, so it runs on a small pool of threads of its own
+(``gradio-jobs-hub``): never on the event loop, and never on the loop's default executor,
+whose one thread resolves host names for every client of the process (see ``_loop``), so a
+slow Hub cannot stall the connections of other clients.
 """
 
 from __future__ import annotations
@@ -12,14 +17,19 @@ import functools
 import logging
 import os
 import re
+import threading
 import time
-from typing import Any
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import httpx
 
 from ._exceptions import SpaceError, SpaceNotFoundError, SpaceUnavailableError
 
-__all__ = ["space_id_of", "stored_token", "resolve_space"]
+__all__ = ["find_stored_token", "hub_executor", "resolve_space", "space_id_of", "stored_token"]
+
+T = TypeVar("T")
 
 logger = logging.getLogger("gradio_jobs")
 
@@ -32,6 +42,12 @@ HUB_CALL_TIMEOUT = 20.0
 WAKE_TIMEOUT = 5.0
 FIRST_POLL_DELAY = 0.5
 MAX_POLL_DELAY = 5.0
+#: Threads for Hub calls, shared by every client of the process (a call that timed out may
+#: still hold one until huggingface_hub gives up).
+HUB_THREADS = 4
+
+_hub_executor: ThreadPoolExecutor | None = None
+_hub_executor_lock = threading.Lock()
 
 READY_STAGES = frozenset({"RUNNING", "RUNNING_BUILDING", "RUNNING_APP_STARTING"})
 WAIT_STAGES = frozenset({"BUILDING", "APP_STARTING"})
@@ -62,16 +78,37 @@ def stored_token() -> str | None:
     """The token ``huggingface_hub`` has stored (``HF_TOKEN``, ``huggingface-cli login``), if any."""
     try:
         import huggingface_hub
-    except Exception:  # noqa: BLE001 - missing or broken: there is simply no stored token
+    except Exception:  # missing or broken: there is simply no stored token
         return None
     try:
         get_token = getattr(huggingface_hub, "get_token", None)
         if get_token is None:  # releases before get_token was exported
             get_token = huggingface_hub.HfFolder.get_token
         return get_token() or None
-    except Exception:  # noqa: BLE001
+    except Exception:
         logger.debug("huggingface_hub could not read its stored token", exc_info=True)
         return None
+
+
+def hub_executor() -> ThreadPoolExecutor:
+    """The process's pool for ``huggingface_hub`` calls (``HUB_THREADS`` threads named
+    ``gradio-jobs-hub``), created on first use."""
+    global _hub_executor
+    if _hub_executor is None:
+        with _hub_executor_lock:
+            if _hub_executor is None:
+                _hub_executor = ThreadPoolExecutor(HUB_THREADS, thread_name_prefix="gradio-jobs-hub")
+    return _hub_executor
+
+
+def _run_on_hub_pool(fn: Callable[[], T]) -> asyncio.Future[T]:
+    return asyncio.get_running_loop().run_in_executor(hub_executor(), fn)
+
+
+async def find_stored_token() -> str | None:
+    """:func:`stored_token`, run on the Hub's own threads (it imports ``huggingface_hub`` and
+    may read a token file): the stored token, or None."""
+    return await _run_on_hub_pool(stored_token)
 
 
 def stage_action(stage: str) -> str:
@@ -126,8 +163,21 @@ def stage_name(stage: Any) -> str:
     return str(getattr(stage, "value", stage))
 
 
-async def resolve_space(space_id: str, token: str | None, *, timeout: float | None, verify: bool | str = True) -> str:
-    """The running app's URL (ending in ``/``) of the Space ``space_id``."""
+async def resolve_space(
+    space_id: str,
+    token: str | None,
+    *,
+    timeout: float | None,  # noqa: ASYNC109 - a deadline for the whole wait, not for one call
+    verify: bool | str = True,
+) -> str:
+    """The running app's URL (ending in ``/``) of the Space ``space_id``.
+
+    ``token`` (None for none) goes to the Hub and, as ``x-hf-authorization``, to the Space's
+    host when it is woken up. A Space that is building, starting or asleep is polled (and
+    woken) until it runs, for at most ``timeout`` seconds (None: as long as it takes), then
+    :class:`SpaceUnavailableError`; a Space that cannot run raises it at once, a missing or
+    private one :class:`SpaceNotFoundError`. ``verify`` is the TLS setting for waking it.
+    """
     hub = _Hub(space_id, token)
     url = app_url(await hub.space_info(), space_id)
     deadline = None if timeout is None else time.monotonic() + timeout
@@ -150,7 +200,7 @@ async def resolve_space(space_id: str, token: str | None, *, timeout: float | No
             else:
                 logger.info("Space %s is %s; waiting…", space_id, stage)
             last = stage
-        if deadline is not None:
+        if deadline is not None and timeout is not None:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise timeout_error(space_id, stage, timeout)
@@ -166,7 +216,7 @@ async def _wake(url: str, token: str | None, verify: bool | str) -> None:
     try:
         async with httpx.AsyncClient(verify=verify, timeout=WAKE_TIMEOUT) as client:
             await client.get(url, headers=headers)
-    except Exception:  # noqa: BLE001 - polling the runtime tells whether it woke up
+    except Exception:  # polling the runtime tells whether it woke up
         logger.debug("waking %s failed", url, exc_info=True)
 
 
@@ -196,12 +246,13 @@ class _Hub:
         return getattr(self._api, method)(self.space_id, token=self.token or False, **kwargs)
 
     async def call(self, method: str, **kwargs: Any) -> Any:
-        loop = asyncio.get_running_loop()
+        """``HfApi.<method>(space_id, token=..., **kwargs)`` on the Hub's threads, within
+        ``HUB_CALL_TIMEOUT``; any failure becomes a :class:`SpaceError`."""
         try:
             return await asyncio.wait_for(
-                loop.run_in_executor(None, functools.partial(self._run, method, **kwargs)), HUB_CALL_TIMEOUT
+                _run_on_hub_pool(functools.partial(self._run, method, **kwargs)), HUB_CALL_TIMEOUT
             )
-        except asyncio.TimeoutError as exc:
+        except TimeoutError as exc:
             raise SpaceError(
                 f"the Hugging Face Hub ({self.endpoint}) did not answer {method} for Space {self.space_id} "
                 f"within {HUB_CALL_TIMEOUT:g} s",
@@ -213,11 +264,16 @@ class _Hub:
                 f"({exc}); install it, or pass the app's URL instead",
                 space_id=self.space_id,
             ) from exc
-        except Exception as exc:  # noqa: BLE001 - no requests/httpx/huggingface_hub error leaks out
+        except Exception as exc:  # no requests/httpx/huggingface_hub error leaks out
             raise self._translate(method, exc) from exc
 
     def _translate(self, what: str, exc: Exception) -> SpaceError:
-        from huggingface_hub.utils import HfHubHTTPError, HFValidationError, RepositoryNotFoundError
+        # (huggingface_hub.errors only exists since 0.23; .utils has them in every supported release)
+        from huggingface_hub.utils import (  # type: ignore[attr-defined]
+            HfHubHTTPError,
+            HFValidationError,
+            RepositoryNotFoundError,
+        )
 
         sid = self.space_id
         if isinstance(exc, HFValidationError):

@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import textwrap
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
-from .. import __version__
+from .._version import __version__
 from ..protocol.files import handle_file
 from ._exit import EXIT_CODE_HELP
 
-__all__ = ["build_parser", "parse_argv", "parse_value", "parse_kw", "UsageError"]
+__all__ = ["UsageError", "build_parser", "parse_argv", "parse_kw", "parse_value"]
 
 
 class UsageError(Exception):

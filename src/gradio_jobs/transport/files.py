@@ -3,27 +3,39 @@
 Both stream: an upload reads the file in chunks as the request goes out (reporting its
 progress), a download writes each chunk to disk as it arrives. Neither holds a whole file
 in memory.
+
+No file-system call runs on the event loop: opening, reading, writing, hashing, renaming
+and removing files all happen on a small pool of threads of their own (``gradio-jobs-files``),
+never on the loop's default executor (its one thread resolves host names, see ``_loop``).
+Transfers pipeline: an upload reads chunk N+1 while chunk N is being sent, a download
+writes and hashes what has arrived while the next bytes are being received.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import hashlib
 import logging
 import os
 import tempfile
+import threading
 import uuid
+from collections.abc import AsyncIterator, Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable, Coroutine, TypeVar
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
 from .._exceptions import FileTooLargeError, InputFileError, ProtocolError, ServerUnreachableError
-from ..protocol.responses import read_json, raise_for_status
 from ..protocol.files import safe_file_name
-from .http import HttpTransport
+from ..protocol.responses import raise_for_status, read_json
 
-__all__ = ["DEFAULT_DOWNLOAD_DIR", "upload_file", "download_file", "gather_limited"]
+if TYPE_CHECKING:
+    from .http import HttpTransport
+
+__all__ = ["DEFAULT_DOWNLOAD_DIR", "download_file", "file_io_executor", "gather_limited", "run_file_io", "upload_file"]
 
 T = TypeVar("T")
 
@@ -32,12 +44,42 @@ logger = logging.getLogger("gradio_jobs")
 #: Where file outputs go unless ``download_files`` says otherwise (as in ``gradio_client``).
 DEFAULT_DOWNLOAD_DIR = os.environ.get("GRADIO_TEMP_DIR") or str(Path(tempfile.gettempdir()) / "gradio")
 
+#: Bytes an upload reads (and sends) at a time.
 CHUNK_SIZE = 1 << 20
+#: A download hands what arrived to its writer thread in batches of at least this size...
+WRITE_BATCH = 1 << 20
+#: ...and stops receiving while this much waits for a disk slower than the network.
+MAX_UNWRITTEN = 4 << 20
 # A transfer may take long; only silence this long means the server is gone.
 TRANSFER_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+#: Threads for file-system work, shared by every client of the process.
+FILE_IO_THREADS = 4
 
 #: ``(bytes sent, total bytes)`` after each chunk of an upload.
 UploadProgress = Callable[[int, int], None]
+
+_executor: ThreadPoolExecutor | None = None
+_executor_lock = threading.Lock()
+
+
+def file_io_executor() -> ThreadPoolExecutor:
+    """The process's pool for file-system work (``FILE_IO_THREADS`` threads named
+    ``gradio-jobs-files``), created on first use; its threads start only as work comes."""
+    global _executor
+    if _executor is None:
+        with _executor_lock:
+            if _executor is None:
+                _executor = ThreadPoolExecutor(FILE_IO_THREADS, thread_name_prefix="gradio-jobs-files")
+    return _executor
+
+
+def run_file_io(fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+    """Run the blocking ``fn(*args)`` on the file I/O pool; await the returned future for its result.
+
+    Must be called from a running event loop. Cancelling the future does not stop a call
+    that already started (threads cannot be interrupted): it only stops the waiting.
+    """
+    return asyncio.get_running_loop().run_in_executor(file_io_executor(), fn, *args)
 
 
 def _form_header(name: str, boundary: str) -> bytes:
@@ -46,7 +88,79 @@ def _form_header(name: str, boundary: str) -> bytes:
         f"--{boundary}\r\n"
         f'Content-Disposition: form-data; name="files"; filename="{name}"\r\n'
         "Content-Type: application/octet-stream\r\n\r\n"
-    ).encode("utf-8")
+    ).encode()
+
+
+# -- the blocking halves (run on the file I/O pool) --------------------------------------------
+
+
+def _open_input(path: str, name: str, max_size: int | None) -> tuple[IO[bytes], int]:
+    try:
+        size = os.stat(path).st_size
+    except OSError as exc:
+        raise InputFileError(f"cannot read the input file {path!r}: {exc.strerror or exc}") from exc
+    if max_size is not None and size > max_size:
+        raise FileTooLargeError(
+            f"{path!r} is {size} bytes; the app accepts files of at most {max_size} bytes",
+            name=name, size=size, limit=max_size,
+        )
+    try:
+        return open(path, "rb"), size
+    except OSError as exc:
+        raise InputFileError(f"cannot read the input file {path!r}: {exc.strerror or exc}") from exc
+
+
+def _close_when_read(handle: IO[bytes], reads: list[concurrent.futures.Future[bytes]]) -> None:
+    # A read-ahead may still be running in another thread of the pool: close after it.
+    concurrent.futures.wait(reads)
+    handle.close()
+
+
+def _discard_when_written(partial: _Partial, writes: list[concurrent.futures.Future[None]]) -> None:
+    concurrent.futures.wait(writes)
+    partial.discard()
+
+
+class _Partial:
+    """The file a download is written to until it is complete (``<root>/.partial-*``)."""
+
+    def __init__(self, folder: str | os.PathLike[str]) -> None:
+        self.root = Path(folder).resolve()
+        self.root.mkdir(parents=True, exist_ok=True)
+        descriptor, self.path = tempfile.mkstemp(dir=self.root, prefix=".partial-")
+        try:
+            self.out = os.fdopen(descriptor, "wb")
+        except BaseException:
+            os.close(descriptor)
+            os.unlink(self.path)
+            raise
+        self.digest = hashlib.sha256()
+
+    def write(self, chunks: list[bytes]) -> None:
+        for chunk in chunks:
+            self.digest.update(chunk)  # hashlib lets other threads (the loop) run meanwhile
+            self.out.write(chunk)
+
+    def place(self, name: str, what: str) -> str:
+        """Close the file and move it to ``<root>/<sha256>/<name>``; returns that path."""
+        self.out.close()
+        folder_for_content = self.root / self.digest.hexdigest()
+        folder_for_content.mkdir(exist_ok=True)
+        target = (folder_for_content / name).resolve()
+        if target.parent != folder_for_content:
+            raise ProtocolError(f"{what}: refusing to write outside the download folder", payload=name)
+        os.replace(self.path, target)
+        return str(target)
+
+    def discard(self) -> None:
+        self.out.close()
+        try:
+            os.unlink(self.path)
+        except OSError:
+            logger.debug("could not remove the partial download %s", self.path, exc_info=True)
+
+
+# -- uploads ------------------------------------------------------------------------------------
 
 
 async def upload_file(
@@ -58,42 +172,52 @@ async def upload_file(
     max_size: int | None,
     progress: UploadProgress | None = None,
 ) -> str:
-    """Upload one local file (``POST upload``, multipart); returns the server's path for it."""
-    try:
-        size = os.stat(path).st_size
-        handle = open(path, "rb")
-    except OSError as exc:
-        raise InputFileError(f"cannot read the input file {path!r}: {exc.strerror or exc}") from exc
-    if max_size is not None and size > max_size:
-        handle.close()
-        raise FileTooLargeError(
-            f"{path!r} is {size} bytes; the app accepts files of at most {max_size} bytes",
-            name=name, size=size, limit=max_size,
-        )
+    """Upload one local file (``POST upload``, multipart); returns the server's path for it.
+
+    ``transport`` sends the request to ``url`` (the app's ``upload`` route); ``path`` is the
+    local file, sent under the file name ``name`` (already made safe by the caller).
+    ``max_size`` (bytes, None for no limit) is checked before anything is sent
+    (:class:`FileTooLargeError`); an unreadable file raises :class:`InputFileError`.
+    ``progress``, if given, is called on the loop as ``progress(bytes_sent, total_bytes)``
+    after each chunk. The file is read in ``CHUNK_SIZE`` chunks on the file I/O pool, the
+    next one while the current one is being sent.
+    """
+    handle, size = await run_file_io(_open_input, path, name, max_size)
     boundary = uuid.uuid4().hex
     head = _form_header(name, boundary)
     tail = f"\r\n--{boundary}--\r\n".encode()
+    # The last read-ahead: the handle is closed only once it is over.
+    reads: list[concurrent.futures.Future[bytes]] = []
+
+    def read_next() -> asyncio.Future[bytes]:
+        future = file_io_executor().submit(handle.read, CHUNK_SIZE)
+        reads[:] = [future]
+        return asyncio.wrap_future(future)
 
     async def body() -> AsyncIterator[bytes]:
         sent = 0
-        with handle:
-            yield head
-            while True:
-                chunk = handle.read(CHUNK_SIZE)
-                if not chunk:
-                    break
-                sent += len(chunk)
-                yield chunk
-                if progress is not None:
-                    progress(sent, size)
-            yield tail
+        yield head
+        reading = read_next()
+        while True:
+            chunk = await reading
+            if not chunk:
+                break
+            reading = read_next()  # read the next chunk while this one goes out
+            sent += len(chunk)
+            yield chunk
+            if progress is not None:
+                progress(sent, size)
+        yield tail
 
     headers = {
         "content-type": f"multipart/form-data; boundary={boundary}",
         "content-length": str(len(head) + size + len(tail)),
     }
     what = f"Uploading {name!r}"
-    response = await transport.send("POST", url, what, content=body(), headers=headers, timeout=TRANSFER_TIMEOUT)
+    try:
+        response = await transport.send("POST", url, what, content=body(), headers=headers, timeout=TRANSFER_TIMEOUT)
+    finally:
+        await _cleanup(run_file_io(_close_when_read, handle, list(reads)), f"closing {path!r}")
     if response.status_code == 413:
         raise FileTooLargeError(f"{what}: the app refused the file as too large ({size} bytes)", name=name, size=size)
     paths = read_json(response.status_code, response.content, what)
@@ -107,57 +231,77 @@ async def download_file(
 ) -> str:
     """Stream ``url`` into ``<folder>/<sha256 of the content>/<name>``; returns that path.
 
-    The content hash keeps two different files of the same name apart. ``name`` is reduced
-    to one safe path component again here, and the result is checked to be inside ``folder``.
+    ``transport`` fetches ``url`` (on its streams' connections, at most ``MAX_TRANSFERS`` at
+    once); ``folder`` is created if missing. ``name`` is reduced to one safe path component
+    again here, and the result is checked to be inside ``folder``; the content hash keeps
+    two different files of the same name apart. ``max_size`` (bytes, None for no limit) is
+    checked against the declared length and against the bytes received
+    (:class:`FileTooLargeError`). The file is written to ``<folder>/.partial-*`` by the file
+    I/O pool while the next bytes arrive, and removed if anything fails.
     """
-    root = Path(folder).resolve()
-    root.mkdir(parents=True, exist_ok=True)
     name = safe_file_name(name)
     what = f"Downloading {name!r}"
-    descriptor, partial = tempfile.mkstemp(dir=root, prefix=".partial-")
+    partial: _Partial = await run_file_io(_Partial, folder)
+    writes: list[concurrent.futures.Future[None]] = []  # the batch being written, if any
     try:
-        digest = hashlib.sha256()
-        received = 0
-        with os.fdopen(descriptor, "wb") as out:
-            async with transport.stream("GET", url, what, timeout=TRANSFER_TIMEOUT) as response:
-                if response.status_code >= 400:
-                    await response.aread()
-                    raise_for_status(response.status_code, response.content, what)
-                declared = response.headers.get("content-length")
-                if max_size is not None and declared and declared.isdigit() and int(declared) > max_size:
-                    raise FileTooLargeError(
-                        f"{what}: the file is {declared} bytes, over the limit of {max_size} (max_download_size)",
-                        name=name, size=int(declared), limit=max_size,
-                    )
-                try:
-                    async for chunk in response.aiter_bytes(CHUNK_SIZE):
-                        received += len(chunk)
-                        if max_size is not None and received > max_size:
-                            raise FileTooLargeError(
-                                f"{what}: the file is over the limit of {max_size} bytes (max_download_size)",
-                                name=name, limit=max_size,
-                            )
-                        digest.update(chunk)
-                        out.write(chunk)
-                except httpx.HTTPError as exc:
-                    raise ServerUnreachableError(f"{what}: the transfer broke off ({type(exc).__name__}: {exc})") from exc
-        folder_for_content = root / digest.hexdigest()
-        folder_for_content.mkdir(exist_ok=True)
-        target = (folder_for_content / name).resolve()
-        if target.parent != folder_for_content:
-            raise ProtocolError(f"{what}: refusing to write outside the download folder", payload=name)
-        os.replace(partial, target)
-        return str(target)
+        batch: list[bytes] = []
+        batched = received = 0
+        async with transport.stream("GET", url, what, timeout=TRANSFER_TIMEOUT) as response:
+            if response.status_code >= 400:
+                await response.aread()
+                raise_for_status(response.status_code, response.content, what)
+            declared = response.headers.get("content-length")
+            if max_size is not None and declared and declared.isdigit() and int(declared) > max_size:
+                raise FileTooLargeError(
+                    f"{what}: the file is {declared} bytes, over the limit of {max_size} (max_download_size)",
+                    name=name, size=int(declared), limit=max_size,
+                )
+            try:
+                async for chunk in response.aiter_bytes():
+                    received += len(chunk)
+                    if max_size is not None and received > max_size:
+                        raise FileTooLargeError(
+                            f"{what}: the file is over the limit of {max_size} bytes (max_download_size)",
+                            name=name, limit=max_size,
+                        )
+                    batch.append(chunk)
+                    batched += len(chunk)
+                    if writes and writes[0].done():
+                        writes.pop().result()  # a write error surfaces here
+                    elif writes and batched >= MAX_UNWRITTEN:
+                        await asyncio.wrap_future(writes[0])  # the disk is slower than the network
+                        writes.pop().result()
+                    if not writes and batched >= WRITE_BATCH:
+                        writes.append(file_io_executor().submit(partial.write, batch))
+                        batch, batched = [], 0
+            except httpx.HTTPError as exc:
+                raise ServerUnreachableError(f"{what}: the transfer broke off ({type(exc).__name__}: {exc})") from exc
+        if writes:
+            await asyncio.wrap_future(writes[0])
+            writes.pop().result()
+        if batch:
+            await run_file_io(partial.write, batch)
+        return await run_file_io(partial.place, name, what)
     except BaseException:
-        try:
-            os.unlink(partial)
-        except OSError:
-            pass
+        await _cleanup(run_file_io(_discard_when_written, partial, list(writes)), f"removing {partial.path}")
         raise
 
 
+async def _cleanup(future: asyncio.Future[None], what: str) -> None:
+    """Wait for a cleanup on the file I/O pool; a cancellation meanwhile does not stop it."""
+    try:
+        await asyncio.shield(future)
+    except asyncio.CancelledError:
+        raise
+    except Exception:  # the error that led here matters more; this one is logged
+        logger.warning("gradio-jobs: %s failed", what, exc_info=True)
+
+
 async def gather_limited(limit: int, coros: list[Coroutine[Any, Any, T]]) -> list[T]:
-    """Run coroutines at most ``limit`` at a time, results in order; the first error cancels the rest."""
+    """Run the coroutines ``coros`` at most ``limit`` at a time; their results, in order.
+
+    The first error cancels the others (waiting for them to end) and is raised.
+    """
     gate = asyncio.Semaphore(limit)
 
     async def one(coro: Coroutine[Any, Any, T]) -> T:

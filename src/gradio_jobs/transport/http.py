@@ -6,17 +6,19 @@ import asyncio
 import contextlib
 import email.utils
 import inspect
+import logging
 import os
 import ssl
-import logging
-from datetime import datetime, timezone
-from typing import Any, AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 
-from .. import __version__
 from .._exceptions import AuthenticationError, QueueFullError, ServerError, ServerUnreachableError
-from ..protocol.responses import detail_of, read_join, read_json, raise_for_status
+from .._version import __version__
+from ..protocol.responses import detail_of, raise_for_status, read_join, read_json
+from .files import run_file_io
 
 __all__ = ["HttpTransport", "origin_of"]
 
@@ -94,6 +96,8 @@ class HttpTransport:
         self.stream_client = httpx.AsyncClient(**{**options, "limits": STREAM_LIMITS})
         self._in_flight = asyncio.Semaphore(MAX_REQUESTS_IN_FLIGHT)
         self._transfers = asyncio.Semaphore(MAX_TRANSFERS)
+        #: The websockets' TLS context, built on first use (see ``websocket_tls``).
+        self._tls: asyncio.Future[ssl.SSLContext] | None = None
 
     def is_app_url(self, url: httpx.URL | str) -> bool:
         return origin_of(url) == self.app_origin
@@ -107,9 +111,15 @@ class HttpTransport:
             if name in request.headers:
                 del request.headers[name]
 
-    def websocket_options(self, url: str) -> tuple[str, dict[str, Any]]:
-        """The ``ws(s)://`` address of the app's http(s) ``url``, with the headers and TLS
-        settings for a websocket there (credentials included: it is the app's own origin)."""
+    async def websocket_options(self, url: str) -> tuple[str, dict[str, Any]]:
+        """The ``ws(s)://`` address of the app's http(s) ``url``, with the options for a websocket there.
+
+        ``url`` must be on the app's origin (else ``ValueError``): the options carry its
+        credentials (the user's headers, the login cookies). For ``wss://`` they carry the
+        TLS context of this transport's ``verify`` setting, built once, on first use, in a
+        file I/O thread (loading CA certificates reads files), and reused for every later
+        websocket; for ``ws://`` the ``ssl`` option is None.
+        """
         if not self.is_app_url(url):
             raise ValueError(f"{url} is not on the app's origin")
         url = "ws" + url[len("http"):]
@@ -117,17 +127,20 @@ class HttpTransport:
         cookies = "; ".join(f"{c.name}={c.value}" for c in self.client.cookies.jar)
         if cookies:
             headers["cookie"] = cookies
-        tls: Any = None
-        if url.startswith("wss://"):
-            if isinstance(self._verify, ssl.SSLContext):
-                tls = self._verify
-            elif self._verify is False:
-                tls = ssl.create_default_context()
-                tls.check_hostname = False
-                tls.verify_mode = ssl.CERT_NONE
-            else:
-                tls = ssl.create_default_context()
+        tls = await self.websocket_tls() if url.startswith("wss://") else None
         return url, {"additional_headers": headers, "ssl": tls}
+
+    async def websocket_tls(self) -> ssl.SSLContext:
+        """The TLS context for this transport's ``wss://`` websockets: one per transport.
+
+        ``verify`` as given to the transport decides it: an ``ssl.SSLContext`` (or a CA
+        bundle path, turned into one at construction) is used as is; ``False`` gives a
+        context that checks neither the certificate nor the host name; ``True`` the
+        system's default trust store. Concurrent first calls share one build.
+        """
+        if self._tls is None:
+            self._tls = asyncio.ensure_future(run_file_io(_websocket_context, self._verify))
+        return await asyncio.shield(self._tls)
 
     async def login(self, url: str, username: str, password: str) -> None:
         """Log in through the app's login route; its cookies then go with every request."""
@@ -181,6 +194,19 @@ class HttpTransport:
             raise
 
 
+def _websocket_context(verify: Any) -> ssl.SSLContext:
+    """Build the websockets' TLS context for ``verify`` (blocking: it may read CA files)."""
+    if isinstance(verify, ssl.SSLContext):
+        return verify
+    if verify is False:
+        # Nothing is checked, so no certificates need loading.
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return context
+    return ssl.create_default_context()
+
+
 def _awaitable(hook: Callable[[Any], Any]) -> Callable[[Any], Awaitable[None]]:
     """The users of the sync ``Client`` write plain hooks; the async httpx client awaits them."""
 
@@ -219,4 +245,4 @@ def _retry_after(value: str | None) -> float | None:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())

@@ -18,8 +18,6 @@ import logging
 from typing import Any, Protocol
 
 import httpx
-import websockets
-from websockets.asyncio.client import connect as ws_connect
 
 from .._exceptions import GradioJobsError, ProtocolError
 from ..protocol import messages as m
@@ -29,7 +27,7 @@ from ..protocol.responses import raise_for_status
 from ..protocol.sse import SSEDecoder
 from .http import HttpTransport
 
-__all__ = ["RouteSink", "run_websocket", "run_job_stream", "run_direct"]
+__all__ = ["RouteSink", "run_direct", "run_job_stream", "run_websocket"]
 
 logger = logging.getLogger("gradio_jobs")
 
@@ -55,8 +53,18 @@ class RouteSink(Protocol):
 async def run_websocket(
     transport: HttpTransport, url: str, endpoint: Endpoint, data: list[Any], session_hash: str, sink: RouteSink
 ) -> None:
-    """One job on the 3.x websocket queue at ``url`` (``.../queue/join``)."""
-    ws_url, options = transport.websocket_options(url)
+    """One job on the 3.x websocket queue at ``url`` (``.../queue/join``), fed to ``sink``.
+
+    ``transport`` gives the address, headers and TLS settings for ``url``; ``endpoint`` and
+    ``data`` are what is sent when the server asks (``send_hash``, then ``send_data`` with
+    ``session_hash``). Returns when the job is over; failures go to ``sink.reject`` or
+    ``sink.lose``, never out. ``websockets`` is imported here, the first time a 3.x server
+    is met, so that ``import gradio_jobs`` does not pay for it.
+    """
+    import websockets
+    from websockets.asyncio.client import connect as ws_connect
+
+    ws_url, options = await transport.websocket_options(url)
     try:
         async with ws_connect(ws_url, open_timeout=30, max_size=None, **options) as socket:
             async for frame in socket:
@@ -102,22 +110,28 @@ async def run_job_stream(
     sink: RouteSink,
     read_timeout: float | None,
 ) -> None:
-    """One job on the 4.0 to 4.8 queue: its own ``GET queue/join`` stream."""
+    """One job on the 4.0 to 4.8 queue: its own ``GET queue/join`` stream, fed to ``sink``.
+
+    ``api_url`` is the app's API base (ending in ``/``); ``endpoint``, ``data`` and
+    ``session_hash`` make the ``POST queue/data`` answer to the server's ``send_data``.
+    ``read_timeout`` (seconds, None for none) is the longest silence, heartbeats included,
+    before the job counts as lost. Returns when the job is over; failures go to the sink.
+    """
     decoder = SSEDecoder()
-    params = {"fn_index": endpoint.fn_index, "session_hash": session_hash}
+    params: dict[str, str | int] = {"fn_index": endpoint.fn_index, "session_hash": session_hash}
     try:
         async with transport.stream_client.stream(
             "GET", api_url + "queue/join", params=params, timeout=httpx.Timeout(30.0, read=read_timeout)
         ) as response:
             if response.status_code != 200:
-                body = await response.aread()
+                refusal = await response.aread()
                 try:
-                    raise_for_status(response.status_code, body, "Joining the queue")
+                    raise_for_status(response.status_code, refusal, "Joining the queue")
                 except GradioJobsError as error:
                     sink.reject(error)
                     return
             sink.accepted(None)
-            async with contextlib.aclosing(response.aiter_bytes()) as chunks:
+            async with contextlib.aclosing(response.aiter_bytes()) as chunks:  # type: ignore[type-var]
                 async for chunk in chunks:
                     for payload in decoder.feed(chunk):
                         try:
@@ -128,9 +142,9 @@ async def run_job_stream(
                         if isinstance(message, m.Heartbeat):
                             continue
                         if isinstance(message, m.SendData):
-                            body = rq.data_reply(endpoint, data, session_hash, message.event_id)
+                            reply = rq.data_reply(endpoint, data, session_hash, message.event_id)
                             try:
-                                await transport.post_ok(api_url + "queue/data", body, "Sending the job's data")
+                                await transport.post_ok(api_url + "queue/data", reply, "Sending the job's data")
                             except GradioJobsError as error:
                                 sink.reject(error)
                                 return
