@@ -8,13 +8,15 @@ Ctrl+C cancels the jobs on the server before the command gives up.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import sys
 import threading
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import CancelledError
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 from rich.console import Console
 
@@ -34,7 +36,7 @@ from ._display import (
 )
 from ._exit import ExitCode, exit_code_for
 
-__all__ = ["run", "JobSpec", "JobOutcome", "run_jobs", "follow", "make_client", "print_error"]
+__all__ = ["JobOutcome", "JobSpec", "follow", "make_client", "print_error", "run", "run_jobs"]
 
 logger = logging.getLogger("gradio_jobs")
 
@@ -124,7 +126,7 @@ def run_jobs(client: Client, specs: Sequence[JobSpec], display: Display) -> list
     with display.showing(views):
         followers = [
             threading.Thread(target=_follow_into, args=(job, view, spec, display), daemon=True, name="gradio-jobs-cli")
-            for job, view, spec in zip(jobs, views, specs)
+            for job, view, spec in zip(jobs, views, specs, strict=True)
         ]
         for thread in followers:
             thread.start()
@@ -138,7 +140,7 @@ def run_jobs(client: Client, specs: Sequence[JobSpec], display: Display) -> list
         try:
             for thread in followers:
                 thread.join(CANCEL_WAIT)
-            outcomes = [_outcome(job, view, interrupted) for job, view in zip(jobs, views)]
+            outcomes = [_outcome(job, view, interrupted) for job, view in zip(jobs, views, strict=True)]
         except KeyboardInterrupt:
             interrupted = True
             outcomes = [JobOutcome(ExitCode.INTERRUPTED, cancel_note=describe_cancel_outcome(None)) for _ in jobs]
@@ -156,10 +158,8 @@ def _follow_into(job: Job, view: JobView, spec: JobSpec, display: Display) -> No
                 spec.on_event(job, event)
     except Exception:  # a bug here must not look like Ctrl+C: say so, and let the job end
         logger.exception("gradio-jobs: showing the job %s failed", job.job_id)
-        try:
+        with contextlib.suppress(BaseException):
             job.exception()  # wait for the end regardless (interruptible from the main thread)
-        except BaseException:
-            pass
 
 
 def _outcome(job: Job, view: JobView, interrupted: bool) -> JobOutcome:
@@ -171,7 +171,8 @@ def _outcome(job: Job, view: JobView, interrupted: bool) -> JobOutcome:
             view.end("interrupted", f"cancelled by Ctrl+C: {note}")
             return JobOutcome(ExitCode.INTERRUPTED, cancel_note=note)
         view.end("cancelled", note)
-        return JobOutcome(ExitCode.CLIENT_ERROR, error=CancelledError(f"the job was cancelled: {note}"), cancel_note=note)
+        cancelled = CancelledError(f"the job was cancelled: {note}")
+        return JobOutcome(ExitCode.CLIENT_ERROR, error=cancelled, cancel_note=note)
     if not job.done():  # defensive: its follower always waits for the end
         return JobOutcome(ExitCode.CLIENT_ERROR, error=RuntimeError("the job had not ended"))
     error = job.exception()

@@ -15,8 +15,8 @@ import sys
 import tempfile
 import time
 from collections import deque
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import httpx
 from rich.console import Console
@@ -30,7 +30,7 @@ from ._display import Display, short
 from ._exit import ExitCode
 from ._info import endpoints_table
 
-__all__ = ["run", "DemoApp", "DemoError"]
+__all__ = ["DemoApp", "DemoError", "run"]
 
 APP_FILE = Path(__file__).resolve().parent / "demo_apps.py"
 PORT_ATTEMPTS = 3
@@ -45,7 +45,8 @@ class DemoError(Exception):
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 class DemoApp:
@@ -141,10 +142,7 @@ class DemoApp:
         elif proc is not None:
             proc.wait()
         if self.log_path is not None and proc is not None:
-            try:
-                self.log_path.unlink()
-            except OSError:
-                pass
+            self.log_path.unlink(missing_ok=True)
             self.log_path = None
 
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import IO, Any, Iterator, Sequence
+from typing import IO, Any
 
 from rich.console import Console, Group, RenderableType
 from rich.panel import Panel
@@ -26,14 +27,14 @@ from ..protocol import events as ev
 from ..protocol.status import ProgressUnit
 
 __all__ = [
-    "JobView",
     "Display",
+    "JobView",
     "LiveDisplay",
-    "PlainDisplay",
     "NullDisplay",
-    "short",
-    "format_seconds",
+    "PlainDisplay",
     "describe_cancel_outcome",
+    "format_seconds",
+    "short",
 ]
 
 _OUTPUT_CHARS = 200
@@ -407,7 +408,7 @@ class LiveDisplay(Display):
             if view.job_id:
                 title.append(f"  job {view.job_id[:8]}", style="dim")
             if view.resubmitted:
-                title.append(f"  submitted again ×{view.resubmitted}", style="yellow")
+                title.append(f"  submitted again \N{MULTIPLICATION SIGN}{view.resubmitted}", style="yellow")
             border = _PHASE_STYLE.get(view.phase, ("", "cyan"))[1] if view.over else "cyan"
             return Panel(Group(*lines), title=title, title_align="left", border_style=border, expand=True)
 

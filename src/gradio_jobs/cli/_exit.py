@@ -15,7 +15,7 @@ from .._exceptions import (
     ValidationError,
 )
 
-__all__ = ["ExitCode", "exit_code_for", "EXIT_CODE_HELP"]
+__all__ = ["EXIT_CODE_HELP", "ExitCode", "exit_code_for"]
 
 
 class ExitCode(IntEnum):
@@ -30,7 +30,9 @@ class ExitCode(IntEnum):
 
 EXIT_CODE_HELP: dict[ExitCode, str] = {
     ExitCode.OK: "success",
-    ExitCode.APP_ERROR: "the app's function failed (gr.Error or another exception), or its validator rejected the inputs",
+    ExitCode.APP_ERROR: (
+        "the app's function failed (gr.Error or another exception), or its validator rejected the inputs"
+    ),
     ExitCode.USAGE: "bad command line: unknown endpoint, wrong arguments, missing input file",
     ExitCode.TIMEOUT: "--timeout ran out (the job was cancelled on the server)",
     ExitCode.CONNECTION: "the server could not be reached, or the connection was lost during the job",

@@ -13,19 +13,20 @@ from __future__ import annotations
 import argparse
 import os
 import time
+from collections.abc import Iterator
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-import gradio as gr  # noqa: E402
+import gradio as gr
 
-WORDS = "one two three four five six seven eight nine ten".split()
+WORDS = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]
 
 
-def add(a, b):
+def add(a: float, b: float) -> float:
     return a + b
 
 
-def count(n):
+def count(n: float) -> Iterator[str]:
     words = []
     for i in range(int(n)):
         time.sleep(0.2)
@@ -33,7 +34,7 @@ def count(n):
         yield " ".join(words)
 
 
-def progress(steps, progress=gr.Progress()):
+def progress(steps: float, progress: gr.Progress = gr.Progress()) -> str:  # noqa: B008 - gradio injects progress through this default
     gr.Info("warming up the model")
     for _ in progress.tqdm(range(int(steps)), desc="training", unit="epochs"):
         time.sleep(0.3)
@@ -41,7 +42,7 @@ def progress(steps, progress=gr.Progress()):
     return f"trained for {int(steps)} epochs"
 
 
-def one_worker(seconds):
+def one_worker(seconds: float) -> str:
     time.sleep(float(seconds))
     return f"rendered in {float(seconds):g} s"
 
@@ -66,7 +67,7 @@ def build() -> gr.Blocks:
         seconds = gr.Number(label="seconds", value=1)
         rendered = gr.Textbox(label="rendered")
         gr.Button("render").click(one_worker, seconds, rendered, api_name="one_worker", concurrency_limit=1)
-    return demo
+    return demo  # type: ignore[no-any-return]
 
 
 def main() -> None:
