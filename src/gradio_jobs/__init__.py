@@ -4,8 +4,6 @@
 ``AsyncClient`` is the same client for async code.
 """
 
-from ._version import __version__
-
 from ._async_client import AsyncClient
 from ._async_job import AsyncJob
 from ._call import Deadline
@@ -33,10 +31,11 @@ from ._exceptions import (
     ValidationError,
 )
 from ._fanin import ALL_COMPLETED, FIRST_COMPLETED, FIRST_EXCEPTION, DoneAndNotDone, as_completed, wait
-from ._map import AsyncMapRun, MapProgress, MapRun, amap_jobs, map_jobs
 from ._job import Job
+from ._map import AsyncMapRun, MapProgress, MapRun, amap_jobs, map_jobs
 from ._options import ClientOptions
 from ._retry import RetryPolicy, SubmitRetry
+from ._version import __version__
 from .protocol import events
 from .protocol.files import handle_file
 from .protocol.job import Timings

@@ -120,7 +120,9 @@ class AsyncClient:
         headers = dict(options.headers)
         if token:
             headers.setdefault("x-hf-authorization", f"Bearer {token}")
-        transport = HttpTransport(self.src, headers=headers, verify=options.ssl_verify, httpx_kwargs=options.httpx_kwargs)
+        transport = HttpTransport(
+            self.src, headers=headers, verify=options.ssl_verify, httpx_kwargs=options.httpx_kwargs
+        )
         try:
             app = await self._describe(transport)
         except BaseException:

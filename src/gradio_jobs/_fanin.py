@@ -13,7 +13,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable, Iterator
-from typing import Any, NamedTuple, overload
+from typing import Any, NamedTuple, cast, overload
 
 from ._async_job import AsyncJob
 from ._job import Job
@@ -127,7 +127,8 @@ def _remaining(deadline: float | None) -> float | None:
 def _sync_as_completed(jobs: list[Job], deadline: float | None) -> Iterator[Job]:
     # Job is a real Future whose cancel() moves it to CANCELLED_AND_NOTIFIED, so
     # concurrent.futures counts a cancelled job as finished and yields it too.
-    yield from concurrent.futures.as_completed(jobs, timeout=_remaining(deadline))
+    for job in concurrent.futures.as_completed(jobs, timeout=_remaining(deadline)):
+        yield cast(Job, job)
 
 
 class _AsyncAsCompleted:

@@ -180,7 +180,7 @@ async def _retire(client: Any) -> None:
     detached = _detach_if_idle()
     if detached is not None:
         # On the loop thread: stop it from here, and let its thread end by itself.
-        old_loop, _thread_, callbacks = detached
+        old_loop, _, callbacks = detached
         if callbacks is not None:
             callbacks.shutdown(wait=False)
         old_loop.stop()

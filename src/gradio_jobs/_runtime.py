@@ -243,7 +243,9 @@ class ClientRuntime:
             )
 
         server_paths = await gather_limited(MAX_UPLOADS, [upload(f) for f in local])
-        return files.prepare_inputs(data, {f.path: p for f, p in zip(local, server_paths)}, caps)
+        paths = {f.path: p for f, p in zip(local, server_paths, strict=True)}
+        prepared: list[Any] = files.prepare_inputs(data, paths, caps)
+        return prepared
 
     def _is_output_file(self, value: Any) -> bool:
         return files.is_file_output(value, self._app.capabilities)
@@ -267,7 +269,7 @@ class ClientRuntime:
             MAX_DOWNLOADS,
             [download_file(transport, u, folder, wanted[u], max_size=self._options.max_download_size) for u in urls],
         )
-        saved = dict(zip(urls, local))
+        saved = dict(zip(urls, local, strict=True))
 
         def replace(file: Any) -> Any:
             url = files.download_url(file, api_url)

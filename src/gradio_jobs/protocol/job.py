@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import bisect
+import contextlib
 import copy
 import enum
 import logging
@@ -57,7 +58,8 @@ def app_error_from(error: dict[str, Any], caps: Capabilities, job_id: str | None
     message = error.get("error")
     if message is not None and not isinstance(message, str):
         message = str(message)
-    if message and caps.quoted_error_messages and len(message) >= 2 and message[0] == message[-1] and message[0] in "'\"":
+    quoted = message is not None and len(message) >= 2 and message[0] == message[-1] and message[0] in "'\""
+    if message and caps.quoted_error_messages and quoted:
         # 4.x sends repr(str(error)); undo exactly that.
         try:
             unquoted = ast.literal_eval(message)
@@ -93,7 +95,9 @@ class Timings:
     queue_wait: float | None = None
     run_time: float | None = None
     total: float | None = None
-    _marks: tuple[float | None, float | None, float | None] = field(default=(None, None, None), repr=False, compare=False)
+    _marks: tuple[float | None, float | None, float | None] = field(
+        default=(None, None, None), repr=False, compare=False
+    )
 
     def after(self, event: ev.JobEvent) -> Timings:
         """These timings updated by one more event of the job."""
@@ -347,10 +351,8 @@ class JobState:
         if self.done:
             return self._resolve(ev.OUTCOME_CONNECTION_LOST) if isinstance(error, ConnectionLostError) else []
         if isinstance(error, GradioJobsError) and getattr(error, "job_id", None) is None and self.job_id:
-            try:
+            with contextlib.suppress(AttributeError):
                 error.job_id = self.job_id  # type: ignore[attr-defined]
-            except AttributeError:
-                pass
         self._move(Lifecycle.SETTLED, Outcome.FAILED)
         self.error = error
         self._set_status(Status.FINISHED, success=False)
@@ -512,8 +514,7 @@ class JobState:
                     continue
                 if slot in self._broken_slots:
                     # Only a replace of the whole value can make a lost slot whole again.
-                    root = [op for op in ops if isinstance(op, list) and len(op) == 3 and op[0] == "replace" and op[1] == []]
-                    if not root:
+                    if not any(_replaces_whole_value(op) for op in ops):
                         continue
                     self._broken_slots.discard(slot)
                 try:
@@ -596,7 +597,8 @@ class JobState:
         self.log.append((self._next_seq, event))
         self._next_seq += 1
         self.timings = self.timings.after(event)
-        if self.keep_outputs is not None and isinstance(event, ev.OutputProduced) and event.index % self.keep_outputs == 0:
+        keep = self.keep_outputs
+        if keep is not None and isinstance(event, ev.OutputProduced) and event.index % keep == 0:
             self._trim_log()
         return [event]
 
@@ -634,6 +636,10 @@ class JobState:
             run_eta=self._run_eta,
             log_message=fields.get("log_message"),
         )
+
+
+def _replaces_whole_value(op: Any) -> bool:
+    return isinstance(op, list) and len(op) == 3 and op[0] == "replace" and op[1] == []
 
 
 _NOTHING: Any = object()

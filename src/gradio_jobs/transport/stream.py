@@ -10,6 +10,7 @@ per job.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import OrderedDict
 from typing import Protocol
@@ -79,7 +80,8 @@ class SessionStream:
         for message in self._early.pop(event_id, ()):
             self._dispatch(message)
         if event_id in self._sinks and (self._task is None or self._task.done()):
-            self._task = asyncio.get_running_loop().create_task(self._run(), name=f"gradio-jobs reader {self._session_hash[:8]}")
+            name = f"gradio-jobs reader {self._session_hash[:8]}"
+            self._task = asyncio.get_running_loop().create_task(self._run(), name=name)
 
     def forget(self, event_id: str) -> None:
         """The job no longer wants messages (its later ones are dropped)."""
@@ -91,10 +93,8 @@ class SessionStream:
         task, self._task = self._task, None
         if task is not None and not task.done():
             task.cancel()
-            try:
-                await task
-            except (asyncio.CancelledError, Exception):
-                pass
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task  # its failure was reported to its jobs already
         self._lose_all("the client was closed")
 
     # -- reading -------------------------------------------------------------------------
@@ -160,7 +160,7 @@ class SessionStream:
             raw = exc.payload
             event_id = raw.get("event_id") if isinstance(raw, dict) else None
             sink = self._sinks.get(event_id) if isinstance(event_id, str) else None
-            if sink is not None:
+            if sink is not None and isinstance(event_id, str):
                 sink.reject(exc)
                 self._after_delivery(event_id, sink)
             else:
