@@ -26,8 +26,9 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
@@ -51,8 +52,11 @@ LABELS = {
 P50_RATIO_MAX = 1 / 5  # p50 latency at most 1/5 of gradio_client's
 CPU_RATIO_MAX = 1 / 6  # client CPU per job at most 1/6 of gradio_client's
 EXTRA_THREADS_MAX = 4  # peak threads at most 4 beyond the caller's, whatever the job count
+FILE_RATIO_MAX = 1.0  # file transfers at least at par with gradio_client
+IMPORT_RATIO_MAX = 0.5  # `import gradio_jobs` at most half the time of `import gradio_client`
 
 WARM_SERVER_CALLS = 50  # sequential calls to a fresh server before anything is measured
+BENCH_APP = BENCH_DIR / "bench_app.py"  # the stream and files scenarios' app
 
 
 def log(msg: str) -> None:
@@ -72,14 +76,14 @@ def scenario_env() -> dict[str, str]:
     )
     for key in ("NO_PROXY", "no_proxy"):
         hosts = [h for h in env.get(key, "").split(",") if h]
-        env[key] = ",".join(hosts + ["127.0.0.1", "localhost"])
+        env[key] = ",".join([*hosts, "127.0.0.1", "localhost"])
     return env
 
 
 def run_scenario(url: str, client: str, scenario: str, size: int, timeout: float) -> dict[str, Any]:
     """Run one scenario in a fresh process; its JSON line, or a ``crashed`` record."""
     cmd = [sys.executable, str(SCENARIO), "--url", url, "--client", client, "--scenario", scenario]
-    cmd += ["--n", str(size)] if scenario == "latency" else ["--jobs", str(size), "--timeout", str(timeout)]
+    cmd += ["--jobs", str(size), "--timeout", str(timeout)] if scenario == "inflight" else ["--n", str(size)]
     t0 = time.monotonic()
     try:
         proc = subprocess.run(
@@ -116,6 +120,8 @@ WORST_OF = {"errors": max, "extra_threads": max, "peak_threads": max}
 SUMMARY_KEYS = [
     "p50_ms", "p95_ms", "mean_ms", "cpu_per_job_ms", "throughput_jobs_s", "wall_s", "cpu_s", "errors",
     "extra_threads", "peak_threads", "threads_started", "peak_rss_mb", "extra_rss_mb", "setup_s",
+    "stream_p50_ms", "stream_p95_ms", "upload_s", "download_s", "upload_mb_s", "download_mb_s",
+    "import_ms", "import_over_bare_ms",
 ]
 
 
@@ -183,7 +189,7 @@ def paired_ratio(runs: list[dict[str, Any]], key: tuple[str, int], field: str, a
     return statistics.median(ratios) if ratios else None
 
 
-def build_rows(n: int, inflight: list[int]) -> list[Row]:
+def build_rows(n: int, inflight: list[int], extra: dict[str, int] | None = None) -> list[Row]:
     lat = ("latency", n)
     rows = [
         Row(
@@ -217,6 +223,36 @@ def build_rows(n: int, inflight: list[int]) -> list[Row]:
             ),
             Row(f"peak RSS @{k} in flight (MB)", key, "peak_rss_mb", "{:.1f}"),
             Row(f"  RSS growth over baseline @{k} (MB)", key, "extra_rss_mb", "{:.1f}"),
+        ]
+    extra = extra or {}
+    if "stream" in extra:
+        key = ("stream", extra["stream"])
+        rows += [
+            Row(f"stream: yield -> caller p50, {key[1]} outputs (ms)", key, "stream_p50_ms", "{:.1f}"),
+            Row("stream: yield -> caller p95 (ms)", key, "stream_p95_ms", "{:.1f}"),
+        ]
+    if "files" in extra:
+        key = ("files", extra["files"])
+        at_par = f"ratio <= {FILE_RATIO_MAX:g}"
+        rows += [
+            Row(
+                f"upload {key[1]} MiB, call (s)", key, "upload_s", "{:.2f}", target=at_par,
+                met=lambda v: None if v["ratio"] is None else v["ratio"] <= FILE_RATIO_MAX,
+            ),
+            Row(
+                f"download {key[1]} MiB, call (s)", key, "download_s", "{:.2f}", target=at_par,
+                met=lambda v: None if v["ratio"] is None else v["ratio"] <= FILE_RATIO_MAX,
+            ),
+        ]
+    if "import" in extra:
+        key = ("import", extra["import"])
+        rows += [
+            Row(
+                f"import time, median of {key[1]} processes (ms)", key, "import_ms", "{:.0f}",
+                target=f"ratio <= {IMPORT_RATIO_MAX:g}",
+                met=lambda v: None if v["ratio"] is None else v["ratio"] <= IMPORT_RATIO_MAX,
+            ),
+            Row("  import time over a bare interpreter (ms)", key, "import_over_bare_ms", "{:.0f}"),
         ]
     return rows
 
@@ -263,12 +299,11 @@ def render_table(
         cells += ["" for _ in refs]
         lines.append(cells)
         records.append({k: v for k, v in check.items() if not k.endswith("_text")})
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *lines)]
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *lines, strict=False)]
 
     def line(cells: list[str]) -> str:
-        return "| " + " | ".join(
-            (c.ljust(w) if i == 0 or i == 4 else c.rjust(w)) for i, (c, w) in enumerate(zip(cells, widths))
-        ) + " |"
+        pairs = enumerate(zip(cells, widths, strict=False))
+        return "| " + " | ".join((c.ljust(w) if i == 0 or i == 4 else c.rjust(w)) for i, (c, w) in pairs) + " |"
 
     out = [line(header), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
     out += [line(c) for c in lines]
@@ -307,12 +342,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--repeat", type=int, default=1, help="run everything R times and report the medians")
     p.add_argument("--clients", default=",".join(DEFAULT_CLIENTS), help="comma list of clients to run")
     p.add_argument("--timeout", type=float, default=240.0, help="seconds one in-flight scenario may take")
-    p.add_argument("--quick", action="store_true", help="a fast smoke run: N=30, 50 in flight")
+    p.add_argument("--quick", action="store_true", help="a fast smoke run: N=30, 50 in flight, 20 outputs, 20 MiB")
+    p.add_argument("--stream-n", type=int, default=50, help="stream scenario: outputs of the generator (0: skip)")
+    p.add_argument("--file-mib", type=int, default=200, help="files scenario: MiB uploaded and downloaded (0: skip)")
+    p.add_argument("--import-n", type=int, default=9, help="import scenario: fresh processes per client (0: skip)")
+    p.add_argument("--only-new", action="store_true", help="run only the stream, files and import scenarios")
     p.add_argument("--output", type=Path, default=RESULTS_DIR / "latest.json", help="where to write the JSON")
     p.add_argument("--report", type=Path, metavar="JSON", help="only print the table of a results file again")
     args = p.parse_args(argv)
     if args.quick:
-        args.latency_n, args.inflight = 30, "50"
+        args.latency_n, args.inflight, args.stream_n, args.file_mib, args.import_n = 30, "50", 20, 20, 5
     args.inflight_list = [int(x) for x in str(args.inflight).split(",") if x.strip()]
     args.client_list = [c.strip() for c in args.clients.split(",") if c.strip()]
     for c in args.client_list:
@@ -342,11 +381,15 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGHUP, _raise_interrupt)
 
     server = None
+    bench_server = None
     started = time.monotonic()
     load_before = os.getloadavg()
     runs: list[dict[str, Any]] = []
-    plan = [("latency", args.latency_n)] + [("inflight", k) for k in args.inflight_list]
-    total = len(plan) * len(args.client_list) * args.repeat
+    plan = [] if args.only_new else [("latency", args.latency_n)] + [("inflight", k) for k in args.inflight_list]
+    compared = [c for c in args.client_list if c in sc.COMPARED]
+    extra = extra_plan(args)
+    new_plan = [(scenario, size) for scenario, size in extra.items()]
+    total = (len(plan) * len(args.client_list) + len(new_plan) * len(compared)) * args.repeat
     interrupted = False
     server_version = "external" if args.server_url else args.server_version
     try:
@@ -360,6 +403,13 @@ def main(argv: list[str] | None = None) -> int:
             url = server.url
             log(f"server up at {url} (pid {server.pid}, {server.startup_seconds:.1f} s)")
         warm_server(url)
+        bench_url = None
+        if any(s in extra for s in sc.BENCH_APP_SCENARIOS):
+            from servers import GradioServer
+
+            log(f"starting the bench app (stream, files) on gradio {args.server_version} ...")
+            bench_server = GradioServer(args.server_version, app=str(BENCH_APP)).start()
+            bench_url = bench_server.url
         done = 0
         for rep in range(args.repeat):
             for scenario, size in plan:
@@ -382,6 +432,15 @@ def main(argv: list[str] | None = None) -> int:
                         server.start()
                         url = server.url
                         warm_server(url)
+            for scenario, size in new_plan:
+                shift = (rep + new_plan.index((scenario, size))) % max(1, len(compared))
+                for client in compared[shift:] + compared[:shift]:
+                    done += 1
+                    where = bench_url if scenario in sc.BENCH_APP_SCENARIOS else url
+                    result = run_scenario(where or url, client, scenario, size, args.timeout)
+                    result["repeat"] = rep
+                    runs.append(result)
+                    log(f"{done}/{total} {progress_line(result)}")
     except KeyboardInterrupt:
         interrupted = True
         log("interrupted: stopping the server; the table shows what finished")
@@ -389,12 +448,16 @@ def main(argv: list[str] | None = None) -> int:
         if server is not None:
             server.stop()
             log("server stopped")
+        if bench_server is not None:
+            bench_server.stop()
 
     meta = {
         "date": dt.datetime.now().isoformat(timespec="seconds"),
         "server_version": server_version if runs else None,
         "latency_n": args.latency_n,
         "inflight": args.inflight_list,
+        "extra": extra,
+        "only_new": args.only_new,
         "repeat": args.repeat,
         "interrupted": interrupted,
         "clients": args.client_list,
@@ -402,12 +465,21 @@ def main(argv: list[str] | None = None) -> int:
         "loadavg_before": load_before,
         "loadavg_after": os.getloadavg(),
         "seconds": time.monotonic() - started,
-        "versions": next((r["versions"] for r in runs if r.get("client") == "gradio_jobs" and "versions" in r), None),
+        "versions": next(
+            (r["versions"] for r in runs if r.get("client") == "gradio_jobs" and "versions" in r), None
+        ),
         "gradio_client_version": next(
-            (r["versions"].get("gradio_client") for r in runs if r.get("client") == "gradio_client" and "versions" in r),
+            (
+                r["versions"].get("gradio_client")
+                for r in runs
+                if r.get("client") == "gradio_client" and "versions" in r
+            ),
             None,
         ),
-        "targets": {"p50_ratio_max": P50_RATIO_MAX, "cpu_ratio_max": CPU_RATIO_MAX, "extra_threads_max": EXTRA_THREADS_MAX},
+        "targets": {
+            "p50_ratio_max": P50_RATIO_MAX, "cpu_ratio_max": CPU_RATIO_MAX, "extra_threads_max": EXTRA_THREADS_MAX,
+            "file_ratio_max": FILE_RATIO_MAX, "import_ratio_max": IMPORT_RATIO_MAX,
+        },
     }
     report = present(runs, meta)
     args.output.parent.mkdir(parents=True, exist_ok=True)
@@ -421,7 +493,9 @@ def main(argv: list[str] | None = None) -> int:
 def present(runs: list[dict[str, Any]], meta: dict[str, Any]) -> dict[str, Any]:
     """Print the table for ``runs`` and return the whole report (meta, table, summary, runs)."""
     clients, n, inflight = meta["clients"], meta["latency_n"], meta["inflight"]
-    plan = [("latency", n)] + [("inflight", k) for k in inflight]
+    extra = meta.get("extra") or {}
+    plan = [] if meta.get("only_new") else [("latency", n)] + [("inflight", k) for k in inflight]
+    plan += list(extra.items())
     summary: dict[str, dict[str, Any]] = {}
     for client in clients:
         for scenario, size in plan:
@@ -429,8 +503,10 @@ def present(runs: list[dict[str, Any]], meta: dict[str, Any]) -> dict[str, Any]:
             if mine:
                 summary.setdefault(client, {})[f"{scenario}:{size}"] = summarize(mine)
 
-    rows = build_rows(n, inflight)
-    checks = thread_independence_check(summary, inflight)
+    rows = build_rows(n, inflight, extra)
+    if meta.get("only_new"):
+        rows = [r for r in rows if r.key[0] in extra]
+    checks = [] if meta.get("only_new") else thread_independence_check(summary, inflight)
     table, records = render_table(summary, runs, rows, clients, checks)
     load_before, load_after = meta.get("loadavg_before") or [0.0], meta.get("loadavg_after") or [0.0]
 
@@ -458,10 +534,24 @@ def present(runs: list[dict[str, Any]], meta: dict[str, Any]) -> dict[str, Any]:
     return {"meta": meta, "table": records, "summary": summary, "runs": runs}
 
 
+def extra_plan(args: argparse.Namespace) -> dict[str, int]:
+    """The stream, files and import scenarios to run, with their sizes (0 skips one)."""
+    sizes = {"stream": args.stream_n, "files": args.file_mib, "import": args.import_n}
+    return {scenario: size for scenario, size in sizes.items() if size > 0}
+
+
 def progress_line(r: dict[str, Any]) -> str:
     head = f"{r['client']:<17} {r['scenario']} {r['n']}:"
     if "crashed" in r:
         return f"{head} CRASHED {r['crashed'][:300]}"
+    if r["scenario"] == "stream":
+        return (f"{head} yield -> caller p50 {r['stream_p50_ms']:.1f} ms, p95 {r['stream_p95_ms']:.1f} ms, "
+                f"{r['errors']} errors")
+    if r["scenario"] == "files":
+        return (f"{head} upload {r['upload_s']:.2f} s ({r['upload_mb_s']:.0f} MiB/s), download {r['download_s']:.2f} s "
+                f"({r['download_mb_s']:.0f} MiB/s), {r['errors']} errors")
+    if r["scenario"] == "import":
+        return f"{head} {r['import_ms']:.0f} ms ({r['import_over_bare_ms']:.0f} ms over a bare interpreter)"
     if r["scenario"] == "latency":
         body = f"p50 {r['p50_ms']:.1f} ms, p95 {r['p95_ms']:.1f} ms"
     else:

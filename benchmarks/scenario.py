@@ -15,6 +15,12 @@ Clients
 Scenarios
     latency    ``--n`` sequential ``predict`` calls after 5 warm-up calls
     inflight   ``--jobs`` jobs submitted at once, then every result collected
+    stream     (bench app) one generator job of ``--n`` outputs: the delay from each yield on
+               the server to the caller's iteration receiving it (median, p95)
+    files      (bench app) a ``--n`` MiB file uploaded (``/size``) and one downloaded (``/big``),
+               each call timed end to end
+    import     (no server) ``--n`` fresh interpreters each running ``import <client>``;
+               the median wall time of one
 
 The last line on stdout is the JSON result; anything a client prints goes before it.
 """
@@ -23,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import faulthandler
 import json
 import os
@@ -33,12 +40,16 @@ import threading
 import time
 import traceback
 import uuid
-from typing import Any, Callable
+from typing import Any
 
 import psutil
 
 CLIENTS = ("gradio_jobs", "gradio_client", "gradio_jobs_async", "raw")
-SCENARIOS = ("latency", "inflight")
+SCENARIOS = ("latency", "inflight", "stream", "files", "import")
+#: The scenarios of the bench app (benchmarks/bench_app.py); the others run on the noop app.
+BENCH_APP_SCENARIOS = ("stream", "files")
+#: Clients that run the bench app's scenarios (and the import one): the two being compared.
+COMPARED = ("gradio_jobs", "gradio_client")
 API_NAME = "/noop"
 WARMUP = 5
 SAMPLE_INTERVAL = 0.005  # seconds between two samples of threads and RSS
@@ -87,7 +98,7 @@ class Sampler(threading.Thread):
             self.peak_rss = rss
         self.samples += 1
 
-    def start_and_wait(self) -> "Sampler":
+    def start_and_wait(self) -> Sampler:
         self.start()
         self._first.wait()
         return self
@@ -162,10 +173,9 @@ class Profiler:
         self.main.disable()
         stats = pstats.Stats(self.main)
         for prof in self.threads:
-            try:
+            # a thread's profile still running may be mid-update: it is left out
+            with contextlib.suppress(Exception):
                 stats.add(prof)
-            except Exception:  # a thread's profile still running may be mid-update
-                pass
         stats.dump_stats(self.path)
 
 
@@ -175,7 +185,7 @@ class Window:
     def __init__(self, sampler: Sampler) -> None:
         self.sampler = sampler
 
-    def __enter__(self) -> "Window":
+    def __enter__(self) -> Window:
         self.cpu0 = time.process_time()
         self.sampler_cpu0 = self.sampler.cpu
         self.t0 = time.perf_counter()
@@ -302,7 +312,7 @@ class AsyncRawClient:
         self.joined = asyncio.Event()
         self.reader: asyncio.Task | None = None
 
-    async def connect(self) -> "AsyncRawClient":
+    async def connect(self) -> AsyncRawClient:
         config = (await self.http.get(self.url + "config")).json()
         self.api, self.fn_index = _app_urls(self.url, config)
         return self
@@ -388,7 +398,7 @@ class SyncRunner:
 
     def latency(self, n: int, errors: Errors) -> list[float]:
         times = []
-        for i in range(n):
+        for _i in range(n):
             t0 = time.perf_counter()
             try:
                 got = self.predict("x")
@@ -400,7 +410,7 @@ class SyncRunner:
         return times
 
     def warm(self) -> None:
-        for i in range(WARMUP):
+        for _i in range(WARMUP):
             self.predict("warm")
 
     def inflight(self, k: int, errors: Errors, timeout: float) -> None:
@@ -416,7 +426,7 @@ class SyncRunner:
         for expected, job in jobs:
             try:
                 got = job.result(timeout=max(0.1, deadline - time.monotonic()))
-            except BaseException as exc:  # noqa: BLE001 - futures raise CancelledError too
+            except BaseException as exc:
                 if isinstance(exc, KeyboardInterrupt):
                     raise
                 errors.exception(exc)
@@ -437,7 +447,7 @@ class AsyncRunner:
         self.url = url
         self.raw_join_concurrency = raw_join_concurrency
 
-    async def __aenter__(self) -> "AsyncRunner":
+    async def __aenter__(self) -> AsyncRunner:
         if self.kind == "gradio_jobs_async":
             import gradio_jobs
 
@@ -466,12 +476,12 @@ class AsyncRunner:
         return await self.client.predict(x, api_name=API_NAME)
 
     async def warm(self) -> None:
-        for i in range(WARMUP):
+        for _i in range(WARMUP):
             await self.predict("warm")
 
     async def latency(self, n: int, errors: Errors) -> list[float]:
         times = []
-        for i in range(n):
+        for _i in range(n):
             t0 = time.perf_counter()
             try:
                 got = await self.predict("x")
@@ -482,20 +492,132 @@ class AsyncRunner:
             errors.check(got, "x")
         return times
 
-    async def inflight(self, k: int, errors: Errors, timeout: float) -> None:
+    async def inflight(self, k: int, errors: Errors, timeout: float) -> None:  # noqa: ASYNC109
         expected = [f"x{i}" for i in range(k)]
         jobs = [self.submit(x) for x in expected]
         try:
             results = await asyncio.wait_for(asyncio.gather(*jobs, return_exceptions=True), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             errors.add(f"timed out after {timeout:g} s")
             errors.count = k
             return
-        for want, got in zip(expected, results):
+        for want, got in zip(expected, results, strict=False):
             if isinstance(got, BaseException):
                 errors.exception(got)
             else:
                 errors.check(got, want)
+
+
+# ---------------------------------------------------------------- streaming, files, import
+
+
+def _make_client(kind: str, url: str, download_dir: str | None = None) -> Any:
+    if kind == "gradio_client":
+        import gradio_client
+
+        if download_dir is None:
+            return gradio_client.Client(url, verbose=False)
+        return gradio_client.Client(url, verbose=False, download_files=download_dir)
+    if kind == "gradio_jobs":
+        import gradio_jobs
+
+        if download_dir is None:
+            return gradio_jobs.Client(url, verbose=False)
+        return gradio_jobs.Client(url, verbose=False, download_files=download_dir)
+    raise ValueError(f"the {kind} client does not run this scenario; choose from {', '.join(COMPARED)}")
+
+
+def run_stream(client: Any, n: int, errors: Errors) -> dict[str, Any]:
+    """One generator job of ``n`` outputs; each output is the server's time.time() at its yield."""
+    delays: list[float] = []
+    job = client.submit(n, api_name="/stream")
+    for out in job:
+        received = time.time()
+        try:
+            delays.append((received - float(out)) * 1000)
+        except (TypeError, ValueError):
+            errors.add(f"unexpected output {out!r}")
+    job.result(timeout=60)
+    if len(delays) != n:
+        errors.add(f"{len(delays)} outputs for {n} yields")
+    return {
+        "stream_p50_ms": percentile(delays, 50),
+        "stream_p95_ms": percentile(delays, 95),
+        "stream_outputs": len(delays),
+    }
+
+
+def run_files(client: Any, kind: str, mib: int, folder: str, errors: Errors) -> dict[str, Any]:
+    """Upload a ``mib`` MiB file, then download one, each call timed end to end."""
+    source = os.path.join(folder, "upload.bin")
+    block = os.urandom(1 << 20)
+    with open(source, "wb") as fh:
+        for _ in range(mib):
+            fh.write(block)
+    if kind == "gradio_client":
+        from gradio_client import handle_file
+    else:
+        from gradio_jobs import handle_file
+    size = mib << 20
+    t0 = time.perf_counter()
+    got = client.predict(handle_file(source), api_name="/size")
+    upload_s = time.perf_counter() - t0
+    if got != size:
+        errors.add(f"upload: the server saw {got!r} bytes, not {size}")
+    t0 = time.perf_counter()
+    path = client.predict(mib, api_name="/big")
+    download_s = time.perf_counter() - t0
+    if not isinstance(path, str) or os.path.getsize(path) != size:
+        errors.add(f"download: got {path!r}")
+    return {
+        "upload_s": upload_s,
+        "download_s": download_s,
+        "upload_mb_s": mib / upload_s,
+        "download_mb_s": mib / download_s,
+    }
+
+
+def run_import(kind: str, n: int) -> dict[str, Any]:
+    """The median wall time of ``import <kind>`` in ``n`` fresh interpreters (and of ``pass``)."""
+    import subprocess
+
+    def median_of(code: str) -> float:
+        times = []
+        for _ in range(n):
+            t0 = time.perf_counter()
+            subprocess.run([sys.executable, "-c", code], check=True)
+            times.append(time.perf_counter() - t0)
+        return percentile(times, 50) * 1000
+
+    bare = median_of("pass")
+    total = median_of(f"import {kind}")
+    return {"import_ms": total, "import_over_bare_ms": total - bare, "bare_interpreter_ms": bare}
+
+
+def run_compared(args: argparse.Namespace) -> dict[str, Any]:
+    """The stream, files and import scenarios: one client, one measurement."""
+    import tempfile
+
+    errors = Errors()
+    out: dict[str, Any] = {"client": args.client, "scenario": args.scenario, "n": args.n}
+    if args.scenario == "import":
+        out.update(run_import(args.client, args.n))
+    else:
+        with tempfile.TemporaryDirectory(prefix="gradio-jobs-bench-") as folder:
+            client = _make_client(args.client, args.url, os.path.join(folder, "downloads"))
+            try:
+                client.predict(1, api_name="/stream" if args.scenario == "stream" else "/big")  # warm-up
+                if args.scenario == "stream":
+                    out.update(run_stream(client, args.n, errors))
+                else:
+                    out.update(run_files(client, args.client, args.n, folder, errors))
+            finally:
+                close = getattr(client, "close", None)
+                if close is not None:
+                    close()
+    out["errors"] = errors.count
+    out["error_samples"] = errors.samples
+    return out
 
 
 # ---------------------------------------------------------------- one scenario
@@ -605,7 +727,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--url", required=True, help="the noop app's URL (ends with /)")
     p.add_argument("--client", required=True, choices=CLIENTS)
     p.add_argument("--scenario", required=True, choices=SCENARIOS)
-    p.add_argument("--n", type=int, default=200, help="latency: sequential predictions (after 5 warm-up ones)")
+    p.add_argument(
+        "--n", type=int, default=200,
+        help="latency: sequential predictions (after 5 warm-up ones); stream: outputs; files: MiB; import: processes",
+    )
     p.add_argument("--jobs", type=int, default=100, help="inflight: jobs submitted at once")
     p.add_argument("--timeout", type=float, default=240.0, help="inflight: seconds for all results")
     p.add_argument(
@@ -621,12 +746,12 @@ def main(argv: list[str] | None = None) -> int:
     # thread's stack to stderr and exits: run.py reports that stack tail as the crash.
     faulthandler.dump_traceback_later(args.timeout + 90, exit=True)
     try:
-        out = run_scenario(args)
+        out = run_compared(args) if args.scenario in (*BENCH_APP_SCENARIOS, "import") else run_scenario(args)
     except Exception as exc:  # a crash is a result too: run.py reports it
         out = {
             "client": args.client,
             "scenario": args.scenario,
-            "n": args.n if args.scenario == "latency" else args.jobs,
+            "n": args.jobs if args.scenario == "inflight" else args.n,
             "crashed": f"{type(exc).__name__}: {exc}",
             "traceback": traceback.format_exc()[-3000:],
         }
