@@ -23,10 +23,12 @@ WORDS = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
 
 
 def add(a: float, b: float) -> float:
+    """``a + b``: the quick call of the tour."""
     return a + b
 
 
 def count(n: float) -> Iterator[str]:
+    """A generator: ``n`` outputs 0.2 s apart, each one word longer."""
     words = []
     for i in range(int(n)):
         time.sleep(0.2)
@@ -35,6 +37,7 @@ def count(n: float) -> Iterator[str]:
 
 
 def progress(steps: float, progress: gr.Progress = gr.Progress()) -> str:  # noqa: B008 - gradio injects progress through this default
+    """``steps`` progress steps 0.3 s apart, with an info message before and after."""
     gr.Info("warming up the model")
     for _ in progress.tqdm(range(int(steps)), desc="training", unit="epochs"):
         time.sleep(0.3)
@@ -43,11 +46,13 @@ def progress(steps: float, progress: gr.Progress = gr.Progress()) -> str:  # noq
 
 
 def one_worker(seconds: float) -> str:
+    """Sleeps ``seconds`` on an endpoint that runs one job at a time (so others queue)."""
     time.sleep(float(seconds))
     return f"rendered in {float(seconds):g} s"
 
 
 def build() -> gr.Blocks:
+    """The demo app: add, count (a generator), progress (a tqdm), one_worker (a queue of one)."""
     with gr.Blocks(title="gradio-jobs demo") as demo:
         gr.Markdown("# gradio-jobs demo")
         with gr.Row():
@@ -71,6 +76,7 @@ def build() -> gr.Blocks:
 
 
 def main() -> None:
+    """Serve the demo app on 127.0.0.1 at ``--port``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()

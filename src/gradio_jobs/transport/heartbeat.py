@@ -26,7 +26,13 @@ _HEALTHY_AFTER = 30.0
 
 
 class Heartbeat:
-    """Holds ``<base_url><session_hash>`` open, reconnecting with backoff, until closed."""
+    """Holds ``<base_url><session_hash>`` open, reconnecting with backoff, until closed.
+
+    ``http`` is the client that holds it (the streams' one); ``base_url`` the app's
+    ``heartbeat/`` route. Must be created on the running loop: it starts at once. After a
+    drop it reconnects after 1 s, doubling up to 60 s (reset once a connection stayed up
+    30 s); a 4xx other than 429 means the server has no heartbeat route, and it stops.
+    """
 
     def __init__(self, http: httpx.AsyncClient, base_url: str, session_hash: str) -> None:
         self._http = http
@@ -46,6 +52,7 @@ class Heartbeat:
         self._task = self._start(session_hash)
 
     async def aclose(self) -> None:
+        """Stop holding (the server then ends the session) and wait for the connections to close."""
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()

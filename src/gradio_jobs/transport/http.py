@@ -100,6 +100,7 @@ class HttpTransport:
         self._tls: asyncio.Future[ssl.SSLContext] | None = None
 
     def is_app_url(self, url: httpx.URL | str) -> bool:
+        """Whether ``url`` has the app's origin (scheme, host, port): only there do credentials go."""
         return origin_of(url) == self.app_origin
 
     async def _scope_credentials(self, request: httpx.Request) -> None:
@@ -156,36 +157,54 @@ class HttpTransport:
         self.stream_client.cookies = self.client.cookies
 
     async def aclose(self) -> None:
+        """Close both connection pools (requests and streams)."""
         await self.client.aclose()
         await self.stream_client.aclose()
 
     async def send(self, method: str, url: str, what: str, **kwargs: Any) -> httpx.Response:
-        """One request, read whole; transport failures become :class:`ServerUnreachableError`."""
+        """One request, read whole; transport failures become :class:`ServerUnreachableError`.
+
+        ``what`` names the step in error messages; ``kwargs`` go to ``httpx.AsyncClient.request``.
+        At most ``MAX_REQUESTS_IN_FLIGHT`` requests of this transport are sent at once; the
+        others wait their turn, in order.
+        """
         with _unreachable(url, what):
             async with self._in_flight:
                 return await self.client.request(method, url, **kwargs)
 
     @contextlib.asynccontextmanager
     async def stream(self, method: str, url: str, what: str, **kwargs: Any) -> AsyncIterator[httpx.Response]:
-        """A streamed response (a download), on the streams' own connections."""
+        """A streamed response (a download), on the streams' own connections.
+
+        At most ``MAX_TRANSFERS`` at once per transport; arguments as for :meth:`send`.
+        """
         async with self._transfers:
             with _unreachable(url, what):
                 async with self.stream_client.stream(method, url, **kwargs) as response:
                     yield response
 
     async def get_json(self, url: str, what: str, params: Mapping[str, Any] | None = None) -> Any:
+        """``GET url`` (with query ``params``, if any) and its JSON body; ``what`` names the
+        step in error messages. An error status raises the matching gradio-jobs error."""
         response = await self.send("GET", url, what, params=params)
         return read_json(response.status_code, response.content, what)
 
     async def post_json(self, url: str, body: Any, what: str) -> Any:
+        """``POST url`` with the JSON ``body``; the JSON answer (errors as in :meth:`get_json`)."""
         response = await self.send("POST", url, what, json=body)
         return read_json(response.status_code, response.content, what)
 
     async def post_ok(self, url: str, body: Any, what: str) -> None:
+        """``POST url`` with the JSON ``body``, for its status only (errors as in :meth:`get_json`)."""
         response = await self.send("POST", url, what, json=body)
         raise_for_status(response.status_code, response.content, what)
 
     async def join(self, url: str, body: Mapping[str, Any]) -> str:
+        """``POST queue/join`` (``url``) with the job's ``body``; the server's event id.
+
+        A refusal (queue full, server error) carries the server's ``Retry-After`` in seconds,
+        if it sent one, as ``retry_after``.
+        """
         response = await self.send("POST", url, "Joining the queue", json=body)
         try:
             return read_join(response.status_code, response.content)
