@@ -7,7 +7,7 @@
 from ._async_client import AsyncClient
 from ._async_job import AsyncJob
 from ._call import Deadline
-from ._client import Client
+from ._client import Client, amap_jobs, map_jobs
 from ._exceptions import (
     AppError,
     ArgumentError,
@@ -32,7 +32,7 @@ from ._exceptions import (
 )
 from ._fanin import ALL_COMPLETED, FIRST_COMPLETED, FIRST_EXCEPTION, DoneAndNotDone, as_completed, wait
 from ._job import Job
-from ._map import AsyncMapRun, MapProgress, MapRun, amap_jobs, map_jobs
+from ._map import AsyncMapRun, MapProgress, MapRun
 from ._options import ClientOptions
 from ._retry import RetryPolicy, SubmitRetry
 from ._version import __version__

@@ -6,11 +6,12 @@ import asyncio
 import logging
 import uuid
 from collections.abc import AsyncIterable, Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ._async_job import AsyncJob, Dispatch, EventListener
 from ._call import Deadline, PreparedCall, prepare_call
 from ._exceptions import AuthenticationError, GradioJobsError, ServerError, UnsupportedServerError
+from ._map import AsyncMapRun, MapProgress, start_async_map
 from ._options import ClientOptions
 from ._runtime import ClientRuntime
 from ._spaces import find_stored_token, resolve_space, space_id_of
@@ -18,9 +19,6 @@ from ._view_api import view_api
 from .protocol.api import App, build_app
 from .protocol.status import LogMessage, StatusUpdate
 from .transport import Heartbeat, HttpTransport
-
-if TYPE_CHECKING:
-    from ._map import AsyncMapRun, MapProgress
 
 __all__ = ["AsyncClient"]
 
@@ -208,9 +206,11 @@ class AsyncClient:
         deadline: Deadline | float | None = None,
         **kwargs: Any,
     ) -> Any:
-        """Run a job and return its result (the final value for generators); see :meth:`submit`.
+        """Run a job and return its result (the final value for generators).
 
-        Connects first if needed. Cancelling the awaiting task cancels the job on the server.
+        ``args``/``kwargs``, ``api_name``, ``fn_index`` and ``deadline`` are those of
+        :meth:`submit`. Connects first if needed. Cancelling the awaiting task cancels the job
+        on the server.
         """
         await self.connect()
         job = self.submit(*args, api_name=api_name, fn_index=fn_index, deadline=deadline, **kwargs)
@@ -232,13 +232,11 @@ class AsyncClient:
     ) -> AsyncMapRun:
         """``async for result in client.map(inputs, api_name=...)``: one result per input, in order.
 
-        See :func:`gradio_jobs.amap_jobs` for ``inputs``, ``concurrency`` (jobs in flight,
-        default 8), ``stop_on_error`` (default False: a failed input yields its error) and
-        ``on_progress``.
+        ``api_name`` or ``fn_index`` names the endpoint. See :func:`gradio_jobs.amap_jobs` for
+        ``inputs``, ``concurrency`` (jobs in flight, default 8), ``stop_on_error`` (default
+        False: a failed input yields its error) and ``on_progress``.
         """
-        from ._map import amap_jobs
-
-        return amap_jobs(
+        return start_async_map(
             self, inputs, api_name=api_name, fn_index=fn_index, concurrency=concurrency,
             stop_on_error=stop_on_error, on_progress=on_progress,
         )
@@ -246,7 +244,11 @@ class AsyncClient:
     async def view_api(
         self, all_endpoints: bool | None = None, print_info: bool = True, return_format: str | None = None
     ) -> Any:
-        """Describe the endpoints; see :meth:`gradio_jobs.Client.view_api`. Connects first if needed."""
+        """Describe the endpoints, as :meth:`gradio_jobs.Client.view_api` does (connecting first if needed).
+
+        ``all_endpoints=True`` includes undocumented endpoints; ``print_info`` (default True)
+        prints the summary; ``return_format="dict"`` returns the description as a dict.
+        """
         await self.connect()
         return view_api(self.app, all_endpoints, print_info, return_format)
 

@@ -6,7 +6,7 @@ Nothing here decides anything: each call is the async client's, run on the loop 
 from __future__ import annotations
 
 import weakref
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from . import _loop
@@ -14,13 +14,13 @@ from ._async_client import AsyncClient
 from ._call import Deadline, PreparedCall
 from ._callbacks import Call, run_calls
 from ._job import Job
-from ._map import MapProgress, MapRun, map_jobs
+from ._map import AsyncMapRun, MapProgress, MapRun, ProgressCallback, start_async_map, start_map
 from ._options import ClientOptions
 from ._view_api import view_api
 from .protocol.api import App
 from .protocol.status import LogMessage, StatusUpdate
 
-__all__ = ["Client"]
+__all__ = ["Client", "amap_jobs", "map_jobs"]
 
 
 class Client:
@@ -144,9 +144,10 @@ class Client:
         deadline: Deadline | float | None = None,
         **kwargs: Any,
     ) -> Any:
-        """Run a job and wait for its result (the final value for generators); see :meth:`submit`.
+        """Run a job and wait for its result (the final value for generators).
 
-        Ctrl+C while waiting cancels the job on the server.
+        ``args``/``kwargs``, ``api_name``, ``fn_index`` and ``deadline`` are those of
+        :meth:`submit`. Ctrl+C while waiting cancels the job on the server.
         """
         return self.submit(*args, api_name=api_name, fn_index=fn_index, deadline=deadline, **kwargs).result()
 
@@ -160,12 +161,13 @@ class Client:
         stop_on_error: bool = False,
         on_progress: Callable[[MapProgress], Any] | None = None,
     ) -> MapRun:
-        """Call one endpoint on each input, at most ``concurrency`` jobs at once (default 8);
-        yields the results in input order (see :func:`gradio_jobs.map_jobs`). A failed item
-        yields its error in its place unless ``stop_on_error=True``; ``.progress`` sums up the
-        run and ``on_progress(MapProgress)`` hears each change."""
-        return map_jobs(
-            self, inputs, api_name=api_name, fn_index=fn_index, concurrency=concurrency,
+        """Call one endpoint (``api_name`` or ``fn_index``) on each of the ``inputs``, at most
+        ``concurrency`` jobs at once (default 8); yields the results in input order (see
+        :func:`gradio_jobs.map_jobs`). A failed item yields its error in its place unless
+        ``stop_on_error=True``; ``.progress`` sums up the run and ``on_progress(MapProgress)``
+        hears each change."""
+        return start_map(
+            self._async, inputs, api_name=api_name, fn_index=fn_index, concurrency=concurrency,
             stop_on_error=stop_on_error, on_progress=on_progress,
         )
 
@@ -207,6 +209,69 @@ class Client:
 
     def __repr__(self) -> str:
         return repr(self._async).replace("AsyncClient", "Client", 1)
+
+
+def map_jobs(
+    client: Client,
+    inputs: Iterable[Any],
+    *,
+    api_name: str | None = None,
+    fn_index: int | None = None,
+    concurrency: int = 8,
+    stop_on_error: bool = False,
+    on_progress: ProgressCallback | None = None,
+) -> MapRun:
+    """Run one endpoint over many inputs with the sync ``client``, at most ``concurrency``
+    jobs at once (default 8); ``client.map(...)`` does the same.
+
+    Each input is a tuple (the positional arguments), a dict (the keyword arguments) or any
+    other value (the one argument; wrap a dict or tuple argument in a 1-tuple). ``inputs``
+    may be any iterable, a generator too: it is consumed lazily, one input per job submitted.
+    ``api_name`` or ``fn_index`` names the endpoint; an unknown one raises at once.
+
+    Returns a :class:`MapRun` that yields one result per input, in input order (nothing is
+    submitted before the first ``next()``; then jobs are submitted while you iterate, as
+    earlier ones finish, and run while you handle each result). A failed item
+    yields its exception (an :class:`AppError`, or ``CancelledError`` if its job was
+    cancelled elsewhere) and the others go on; with ``stop_on_error=True`` (default False)
+    the first error in input order is raised instead, after the results before it, and the
+    jobs still running are cancelled. ``on_progress(progress)`` is called, on the iterating
+    thread, after each change (a job submitted, finished or cancelled) with a
+    :class:`MapProgress`; an exception it raises ends the map.
+    """
+    if isinstance(client, AsyncClient):
+        raise TypeError("map_jobs() takes a sync Client; use amap_jobs() with an AsyncClient")
+    return start_map(
+        client._async, inputs, api_name=api_name, fn_index=fn_index, concurrency=concurrency,
+        stop_on_error=stop_on_error, on_progress=on_progress,
+    )
+
+
+
+def amap_jobs(
+    client: AsyncClient,
+    inputs: Iterable[Any] | AsyncIterable[Any],
+    *,
+    api_name: str | None = None,
+    fn_index: int | None = None,
+    concurrency: int = 8,
+    stop_on_error: bool = False,
+    on_progress: ProgressCallback | None = None,
+) -> AsyncMapRun:
+    """The async twin of :func:`map_jobs`: ``async for result in amap_jobs(client, inputs, ...)``.
+
+    ``api_name``, ``fn_index``, ``concurrency`` (default 8) and ``stop_on_error`` (default
+    False) are as in :func:`map_jobs`. ``inputs`` may be an iterable or an async iterable,
+    consumed lazily. The client connects
+    on the first iteration if it has not yet; an unknown endpoint raises then (at once if
+    the client is connected). ``on_progress`` is called on the event loop, a plain function.
+    """
+    if isinstance(client, Client):
+        raise TypeError("amap_jobs() takes an AsyncClient; use map_jobs() with a sync Client")
+    return start_async_map(
+        client, inputs, api_name=api_name, fn_index=fn_index, concurrency=concurrency,
+        stop_on_error=stop_on_error, on_progress=on_progress,
+    )
 
 
 async def _connect(client: AsyncClient) -> AsyncClient:

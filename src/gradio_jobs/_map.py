@@ -25,9 +25,8 @@ from ._exceptions import GradioJobsError
 
 if TYPE_CHECKING:
     from ._async_client import AsyncClient
-    from ._client import Client
 
-__all__ = ["AsyncMapRun", "MapProgress", "MapRun", "amap_jobs", "map_jobs"]
+__all__ = ["AsyncMapRun", "MapProgress", "MapRun", "start_async_map", "start_map"]
 
 logger = logging.getLogger("gradio_jobs")
 
@@ -456,43 +455,6 @@ class MapRun(_RunShell, Iterator[Any]):
             logger.debug("map: could not close a dropped run", exc_info=True)
 
 
-def map_jobs(
-    client: Client,
-    inputs: Iterable[Any],
-    *,
-    api_name: str | None = None,
-    fn_index: int | None = None,
-    concurrency: int = 8,
-    stop_on_error: bool = False,
-    on_progress: ProgressCallback | None = None,
-) -> MapRun:
-    """Run one endpoint over many inputs, at most ``concurrency`` jobs at once (default 8).
-
-    Each input is a tuple (the positional arguments), a dict (the keyword arguments) or any
-    other value (the one argument; wrap a dict or tuple argument in a 1-tuple). ``inputs``
-    may be any iterable, a generator too: it is consumed lazily, one input per job submitted.
-    ``api_name`` or ``fn_index`` names the endpoint; an unknown one raises at once.
-
-    Returns a :class:`MapRun` that yields one result per input, in input order (nothing is
-    submitted before the first ``next()``; then jobs are submitted while you iterate, as
-    earlier ones finish, and run while you handle each result). A failed item
-    yields its exception (an :class:`AppError`, or ``CancelledError`` if its job was
-    cancelled elsewhere) and the others go on; with ``stop_on_error=True`` (default False)
-    the first error in input order is raised instead, after the results before it, and the
-    jobs still running are cancelled. ``on_progress(progress)`` is called, on the iterating
-    thread, after each change (a job submitted, finished or cancelled) with a
-    :class:`MapProgress`; an exception it raises ends the map.
-    """
-    from ._async_client import AsyncClient  # here: _async_client imports this module lazily
-
-    if isinstance(client, AsyncClient):
-        raise TypeError("map_jobs() takes a sync Client; use amap_jobs() with an AsyncClient")
-    client.app.endpoint(api_name=api_name, fn_index=fn_index)  # a wrong name raises here, once
-    total = _check_inputs(inputs)
-    engine = _MapEngine(client._async, total, api_name, fn_index, _check_concurrency(concurrency), stop_on_error)
-    return MapRun(engine, inputs, on_progress, stop_on_error)
-
-
 class AsyncMapRun(_RunShell, AsyncIterator[Any]):
     """The results of :func:`amap_jobs` (``AsyncClient.map``): ``async for result in run``.
 
@@ -577,26 +539,34 @@ class AsyncMapRun(_RunShell, AsyncIterator[Any]):
             logger.debug("map: could not close a dropped run", exc_info=True)
 
 
-def amap_jobs(
+def start_map(
+    client: AsyncClient,
+    inputs: Iterable[Any],
+    *,
+    api_name: str | None,
+    fn_index: int | None,
+    concurrency: int,
+    stop_on_error: bool,
+    on_progress: ProgressCallback | None,
+) -> MapRun:
+    """A sync map over the connected async ``client`` (see :func:`gradio_jobs.map_jobs`)."""
+    client.app.endpoint(api_name=api_name, fn_index=fn_index)  # a wrong name raises here, once
+    total = _check_inputs(inputs)
+    engine = _MapEngine(client, total, api_name, fn_index, _check_concurrency(concurrency), stop_on_error)
+    return MapRun(engine, inputs, on_progress, stop_on_error)
+
+
+def start_async_map(
     client: AsyncClient,
     inputs: Iterable[Any] | AsyncIterable[Any],
     *,
-    api_name: str | None = None,
-    fn_index: int | None = None,
-    concurrency: int = 8,
-    stop_on_error: bool = False,
-    on_progress: ProgressCallback | None = None,
+    api_name: str | None,
+    fn_index: int | None,
+    concurrency: int,
+    stop_on_error: bool,
+    on_progress: ProgressCallback | None,
 ) -> AsyncMapRun:
-    """The async twin of :func:`map_jobs`: ``async for result in amap_jobs(client, inputs, ...)``.
-
-    ``inputs`` may be an iterable or an async iterable, consumed lazily. The client connects
-    on the first iteration if it has not yet; an unknown endpoint raises then (at once if
-    the client is connected). ``on_progress`` is called on the event loop, a plain function.
-    """
-    from ._client import Client  # here: _client imports this module
-
-    if isinstance(client, Client):
-        raise TypeError("amap_jobs() takes an AsyncClient; use map_jobs() with a sync Client")
+    """An async map over ``client`` (see :func:`gradio_jobs.amap_jobs`)."""
     if client.connected:
         client.app.endpoint(api_name=api_name, fn_index=fn_index)
     total = _check_inputs(inputs)

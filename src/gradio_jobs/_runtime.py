@@ -285,11 +285,9 @@ class ClientRuntime:
             self._heartbeat.switch(session_hash)
 
     async def aclose(self) -> None:
-        """Settle the pending jobs, drop the sessions (the server cancels what they hold), close.
+        """Settle the pending jobs, drop the sessions (the server cancels what they hold), close
+        every connection: ``AsyncClient.close``, which says what the server does then.
 
-        Dropping a session's event stream makes the server drop that session's queued jobs
-        and stop its generators at their next step (a running plain function still runs to
-        its end): one reset per session cancels everything, however many jobs are pending.
         Joins and cancel requests still in flight get ``close_timeout`` seconds to land first.
         """
         if self._closed:
