@@ -5,13 +5,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-import time
 
 import pytest
 
 from gradio_jobs import AppError, AsyncClient, Client, LogMessage, Status, StatusUpdate
 from gradio_jobs.protocol import events as ev
-from waiting import wait_until
+from waiting import wait_for_event
 
 
 def _kinds(events) -> list[type]:
@@ -38,9 +37,10 @@ def _check_count_events(events: list, n: int) -> None:
 def test_events_follow_a_job_live_and_in_order(client: Client) -> None:
     job = client.submit(4, api_name="/count")
     events = []
-    for event in job.events():  # started before the job has even joined
+    for event in job.events():  # started before the job has even joined: followed live
         events.append(event)
-        time.sleep(0.15)  # a consumer slower than the generator loses nothing
+        if isinstance(event, ev.OutputProduced) and event.index == 0:
+            job.result(timeout=30)  # then a consumer that falls behind the whole job loses nothing
     _check_count_events(events, 4)
     assert job.result() == events[-1].value
     # a second reader, after the end, gets the same events replayed
@@ -52,7 +52,8 @@ async def test_events_follow_a_job_live_and_in_order_async(aclient: AsyncClient)
     events = []
     async for event in job.events():
         events.append(event)
-        await asyncio.sleep(0.15)
+        if isinstance(event, ev.OutputProduced) and event.index == 0:
+            await job.result(timeout=30)  # fall behind the whole job
     _check_count_events(events, 4)
     assert [e async for e in job.events()] == events
 
@@ -104,7 +105,7 @@ def test_callbacks_run_in_order_off_the_loop_and_survive_errors(client: Client, 
     caplog.set_level(logging.ERROR, logger="gradio_jobs")
     job = client.submit(3, api_name="/count", on_output=on_output, on_status=on_status, result_callbacks=[on_result])
     assert job.result(timeout=30)[0] == "tok0 tok1 tok2 "
-    assert finished.wait(10)
+    assert finished.wait(30), f"the result callback was not called; calls so far: {calls}"
     outputs = [v for kind, v in calls if kind == "output"]
     assert outputs == ["tok0 ", "tok0 tok1 ", "tok0 tok1 tok2 "]
     statuses = [v for kind, v in calls if kind == "status"]
@@ -117,9 +118,16 @@ def test_callbacks_run_in_order_off_the_loop_and_survive_errors(client: Client, 
 
 def test_log_callbacks(client: Client) -> None:
     logs: list[LogMessage] = []
-    job = client.submit("hi", api_name="/notify", on_log=logs.append)
+    both = threading.Event()
+
+    def on_log(log: LogMessage) -> None:
+        logs.append(log)
+        if len(logs) == 2:
+            both.set()
+
+    job = client.submit("hi", api_name="/notify", on_log=on_log)
     assert job.result(timeout=30) == "HI"
-    wait_until(lambda: len(logs) >= 2, timeout=5)  # the callback thread may lag a moment
+    assert both.wait(30), f"on_log was not called twice: {logs}"  # the callback thread may lag the result
     assert [(log.level, log.message) for log in logs] == [("info", "an info message"), ("warning", "a warning message")]
 
 
@@ -128,13 +136,17 @@ async def test_callbacks_async(aclient: AsyncClient) -> None:
     loop_thread = threading.current_thread()
     seen_threads = set()
 
+    all_outputs = asyncio.Event()
+
     async def on_output(value):  # a coroutine callback runs as a task
         seen_threads.add(threading.current_thread())
         outputs.append(value[0])
+        if len(outputs) == 3:
+            all_outputs.set()
 
     job = aclient.submit(3, api_name="/count", on_output=on_output, on_status=lambda s: statuses.append(s.code))
     await job
-    await asyncio.sleep(0)  # let the last callback task run
+    await asyncio.wait_for(all_outputs.wait(), 30)  # the last callback task may run after the job resumes
     assert outputs == ["tok0 ", "tok0 tok1 ", "tok0 tok1 tok2 "]
     assert statuses[-1] is Status.FINISHED
     assert seen_threads == {loop_thread}
@@ -150,24 +162,45 @@ def test_callbacks_must_be_callable(client: Client) -> None:
 # -- timings ------------------------------------------------------------------------------
 
 
+def _stamp(job, kind) -> float:
+    return next(e.at for e in job.event_log() if isinstance(e, kind))
+
+
+def _check_timings_match_the_events(job) -> None:
+    # the durations are the gaps between the job's own events (all on the monotonic clock)
+    t = job.timings
+    assert t.submitted <= t.queued <= t.started <= t.finished
+    submitted, joined, started = _stamp(job, ev.Submitted), _stamp(job, ev.Joined), _stamp(job, ev.Started)
+    completed = _stamp(job, ev.Completed)
+    assert t.queue_wait == pytest.approx(started - joined, abs=1e-6)
+    assert t.run_time == pytest.approx(completed - started, abs=1e-6)
+    assert t.total == pytest.approx(completed - submitted, abs=1e-6)
+    assert t.total >= t.queue_wait + t.run_time - 0.01
+
+
 def test_timings(client: Client) -> None:
     first = client.submit(0.8, api_name="/sleeper")
-    next(e for e in first.events() if isinstance(e, ev.Started))
+    wait_for_event(first, ev.Started)
     second = client.submit(0.3, api_name="/sleeper")  # one worker: it waits for the first
-    second.result(timeout=30)
-    t = second.timings
-    assert t.submitted <= t.queued <= t.started <= t.finished
-    assert t.queue_wait >= 0.3
-    assert 0.25 <= t.run_time < 5
-    assert t.total >= t.queue_wait + t.run_time - 0.01
-    assert first.timings.run_time >= 0.75
+    assert second.result(timeout=30) == "slept 0.3" and first.result(timeout=30) == "slept 0.8"
+    _check_timings_match_the_events(first)
+    _check_timings_match_the_events(second)
+    # it started only once the first had finished: its queue wait covers the rest of the first's run
+    assert _stamp(second, ev.Started) >= _stamp(first, ev.Completed)
+    assert second.timings.queue_wait >= _stamp(first, ev.Completed) - _stamp(second, ev.Joined)
+    # the client sent each job before the server slept and heard of its end after: whatever the
+    # load, the total covers the server's sleep (client-side run times are not bounded: the
+    # news of a start can be late)
+    assert first.timings.total >= 0.8 and second.timings.total >= 0.3
 
 
 async def test_timings_async(aclient: AsyncClient) -> None:
     job = aclient.submit(0.3, api_name="/sleeper")
     assert job.timings.submitted is not None and job.timings.finished is None
-    await job
-    assert job.timings.run_time >= 0.25 and job.timings.finished is not None
+    assert await job.result(timeout=30) == "slept 0.3"
+    assert job.timings.finished is not None
+    _check_timings_match_the_events(job)
+    assert job.timings.total >= 0.3
 
 
 # -- bounded memory -----------------------------------------------------------------------
@@ -190,7 +223,7 @@ def test_without_keep_outputs_nothing_is_dropped(client: Client) -> None:
     for event in job.events():
         events.append(event)
         if len(events) == 3:
-            time.sleep(0.5)  # fall far behind: everything is still there
+            job.result(timeout=60)  # fall behind the whole job: everything is still there
     assert [e.value for e in events if isinstance(e, ev.OutputProduced)] == list(range(300))
     assert job.outputs() == list(range(300))
 
