@@ -271,7 +271,8 @@ class SpaceUnavailableError(SpaceError):
     """
 
     def __init__(self, message: str, *, space_id: str, stage: str | None = None, timed_out: bool = False) -> None:
-        """As :class:`SpaceError`; ``timed_out`` (default False) is True when the Space was
-        still starting when ``space_timeout`` ran out."""
+        """``message``, ``space_id`` and ``stage`` (default None) as for :class:`SpaceError`;
+        ``timed_out`` (default False) is True when the Space was still starting when
+        ``space_timeout`` ran out."""
         super().__init__(message, space_id=space_id, stage=stage)
         self.timed_out = timed_out

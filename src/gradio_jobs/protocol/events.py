@@ -132,15 +132,19 @@ class Failed(_Event):
 
 @dataclass(frozen=True)
 class Cancelled(_Event):
-    """The job was cancelled (by the caller, or by the server); ``result()`` raises ``CancelledError``."""
+    """The job was cancelled (by the caller, or by the server); ``result()`` raises ``CancelledError``.
 
-    #: "requested" when the caller cancelled; the server's verdict follows in :class:`CancelResolved`.
+    ``outcome`` is ``"requested"`` when the caller cancelled (the server's verdict follows in
+    :class:`CancelResolved`), ``"cancelled by the server"`` when nobody here asked.
+    """
+
     outcome: str
 
 
 @dataclass(frozen=True)
 class CancelResolved(_Event):
-    """What the server really did about a cancel (or a deadline): one of the ``OUTCOME_*`` texts."""
+    """What the server really did about a cancel (or a deadline): ``outcome`` is one of the
+    ``OUTCOME_*`` texts below."""
 
     outcome: str
 

@@ -3,6 +3,10 @@
 ``parse_message`` is the only place that reads the raw JSON of a queue message; everything
 above works on these records. A message that does not have the shape its ``msg`` promises
 raises :class:`ProtocolError`, so one bad message can fail one job, never the reader.
+
+Every record has an ``event_id``: the id of the job the message is about, None where the
+route carries none (the 3.x websocket, a job's own stream on 4.0 to 4.8) and for the
+messages about the whole stream (:class:`Heartbeat`, :class:`CloseStream`).
 """
 
 from __future__ import annotations
@@ -38,8 +42,7 @@ __all__ = [
 class Estimation:
     """``estimation``: the job waits in the queue.
 
-    ``event_id`` is the job's id on the server (None where the route has none, as for every
-    field of that name below); ``rank`` its 0-based place in the queue, ``queue_size`` the
+    ``event_id`` is the job's id (see above); ``rank`` its 0-based place in the queue, ``queue_size`` the
     queue's length, ``rank_eta`` the seconds until it should be done (each None when the
     server does not say).
     """
