@@ -13,23 +13,22 @@ slow Hub cannot stall the connections of other clients.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import os
 import re
-import threading
 import time
-from collections.abc import Callable
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 
 from ._exceptions import SpaceError, SpaceNotFoundError, SpaceUnavailableError
 
-__all__ = ["find_stored_token", "hub_executor", "resolve_space", "space_id_of", "stored_token"]
+__all__ = ["find_stored_token", "resolve_space", "space_id_of", "stored_token"]
 
-T = TypeVar("T")
 
 logger = logging.getLogger("gradio_jobs")
 
@@ -42,12 +41,9 @@ HUB_CALL_TIMEOUT = 20.0
 WAKE_TIMEOUT = 5.0
 FIRST_POLL_DELAY = 0.5
 MAX_POLL_DELAY = 5.0
-#: Threads for Hub calls, shared by every client of the process (a call that timed out may
-#: still hold one until huggingface_hub gives up).
-HUB_THREADS = 4
-
-_hub_executor: ThreadPoolExecutor | None = None
-_hub_executor_lock = threading.Lock()
+#: Threads for one Space's Hub calls (a call that timed out may still hold one until
+#: huggingface_hub gives up; the pool ends with the lookup).
+HUB_THREADS = 2
 
 READY_STAGES = frozenset({"RUNNING", "RUNNING_BUILDING", "RUNNING_APP_STARTING"})
 WAIT_STAGES = frozenset({"BUILDING", "APP_STARTING"})
@@ -90,25 +86,23 @@ def stored_token() -> str | None:
         return None
 
 
-def hub_executor() -> ThreadPoolExecutor:
-    """The process's pool for ``huggingface_hub`` calls (``HUB_THREADS`` threads named
-    ``gradio-jobs-hub``), created on first use."""
-    global _hub_executor
-    if _hub_executor is None:
-        with _hub_executor_lock:
-            if _hub_executor is None:
-                _hub_executor = ThreadPoolExecutor(HUB_THREADS, thread_name_prefix="gradio-jobs-hub")
-    return _hub_executor
-
-
-def _run_on_hub_pool(fn: Callable[[], T]) -> asyncio.Future[T]:
-    return asyncio.get_running_loop().run_in_executor(hub_executor(), fn)
+@contextlib.contextmanager
+def _hub_threads() -> Iterator[ThreadPoolExecutor]:
+    """Threads named ``gradio-jobs-hub`` for one lookup's Hub calls, never the loop's default
+    executor (which resolves host names: a slow Hub must not stall every connection); they
+    end with the lookup (one still in a call that timed out ends when that call does)."""
+    pool = ThreadPoolExecutor(HUB_THREADS, thread_name_prefix="gradio-jobs-hub")
+    try:
+        yield pool
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 async def find_stored_token() -> str | None:
-    """:func:`stored_token`, run on the Hub's own threads (it imports ``huggingface_hub`` and
-    may read a token file): the stored token, or None."""
-    return await _run_on_hub_pool(stored_token)
+    """:func:`stored_token`, run on a Hub thread (it imports ``huggingface_hub`` and may read
+    a token file): the stored token, or None."""
+    with _hub_threads() as pool:
+        return await asyncio.get_running_loop().run_in_executor(pool, stored_token)
 
 
 def stage_action(stage: str) -> str:
@@ -167,7 +161,7 @@ async def resolve_space(
     space_id: str,
     token: str | None,
     *,
-    timeout: float | None,  # noqa: ASYNC109 - a deadline for the whole wait, not for one call
+    timeout: float | None,
     verify: bool | str = True,
 ) -> str:
     """The running app's URL (ending in ``/``) of the Space ``space_id``.
@@ -178,7 +172,13 @@ async def resolve_space(
     :class:`SpaceUnavailableError`; a Space that cannot run raises it at once, a missing or
     private one :class:`SpaceNotFoundError`. ``verify`` is the TLS setting for waking it.
     """
-    hub = _Hub(space_id, token)
+    with _hub_threads() as pool:
+        return await _wait_until_running(_Hub(space_id, token, pool), space_id, token, timeout, verify)
+
+
+async def _wait_until_running(
+    hub: _Hub, space_id: str, token: str | None, timeout: float | None, verify: bool | str
+) -> str:
     url = app_url(await hub.space_info(), space_id)
     deadline = None if timeout is None else time.monotonic() + timeout
     delay = FIRST_POLL_DELAY
@@ -223,7 +223,8 @@ async def _wake(url: str, token: str | None, verify: bool | str) -> None:
 class _Hub:
     """huggingface_hub's sync calls, run in a worker thread, their errors turned into ours."""
 
-    def __init__(self, space_id: str, token: str | None):
+    def __init__(self, space_id: str, token: str | None, pool: ThreadPoolExecutor):
+        self._pool = pool
         self.space_id = space_id
         self.token = token
         # huggingface_hub reads HF_ENDPOINT once, at import; this reads it for each Space.
@@ -250,7 +251,8 @@ class _Hub:
         ``HUB_CALL_TIMEOUT``; any failure becomes a :class:`SpaceError`."""
         try:
             return await asyncio.wait_for(
-                _run_on_hub_pool(functools.partial(self._run, method, **kwargs)), HUB_CALL_TIMEOUT
+                asyncio.get_running_loop().run_in_executor(self._pool, functools.partial(self._run, method, **kwargs)),
+                HUB_CALL_TIMEOUT,
             )
         except TimeoutError as exc:
             raise SpaceError(

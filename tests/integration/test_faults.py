@@ -86,7 +86,7 @@ def test_frozen_server_is_detected_from_missing_heartbeats(heartbeat_server) -> 
 
 def test_default_silence_limit_is_under_40_seconds(server) -> None:
     with Client(server.url, verbose=False) as client:
-        assert client._async._stream_timeout < 40
+        assert client.options.stream_timeout is not None and client.options.stream_timeout < 40
 
 
 def test_silent_network_is_detected(heartbeat_proxy) -> None:

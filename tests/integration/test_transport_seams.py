@@ -88,9 +88,8 @@ class IoCalls:
 
 
 @pytest.fixture
-def io_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[IoCalls]:
-    # A fresh file I/O pool, so that its threads start under the profile hook.
-    monkeypatch.setattr(transfer, "_executor", None, raising=False)
+def io_calls() -> Iterator[IoCalls]:
+    # Each client's transport makes its own file I/O pool: its threads start under the hook.
     calls = IoCalls(threading.get_ident())
     threading.setprofile(calls)
     sys.setprofile(calls)
@@ -100,9 +99,6 @@ def io_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[IoCalls]:
         sys.setprofile(None)
         threading.setprofile(None)
         calls.active = False
-        fresh = getattr(transfer, "_executor", None)
-        if isinstance(fresh, concurrent.futures.ThreadPoolExecutor):
-            fresh.shutdown(wait=True)
 
 
 async def test_file_transfers_do_no_file_io_on_the_loop_thread(

@@ -197,7 +197,7 @@ class ScriptedHub:
         self.polls = 0
         self.page = "https://hub.example/spaces/a/b"
 
-    def __call__(self, space_id: str, token: str | None) -> "ScriptedHub":
+    def __call__(self, space_id: str, token: str | None, pool: object = None) -> "ScriptedHub":
         return self
 
     async def space_info(self):

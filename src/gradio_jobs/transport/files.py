@@ -19,10 +19,8 @@ import hashlib
 import logging
 import os
 import tempfile
-import threading
 import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 
@@ -35,7 +33,7 @@ from ..protocol.responses import raise_for_status, read_json
 if TYPE_CHECKING:
     from .http import HttpTransport
 
-__all__ = ["DEFAULT_DOWNLOAD_DIR", "download_file", "file_io_executor", "gather_limited", "run_file_io", "upload_file"]
+__all__ = ["DEFAULT_DOWNLOAD_DIR", "download_file", "gather_limited", "upload_file"]
 
 T = TypeVar("T")
 
@@ -52,35 +50,9 @@ WRITE_BATCH = 1 << 20
 MAX_UNWRITTEN = 4 << 20
 # A transfer may take long; only silence this long means the server is gone.
 TRANSFER_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
-#: Threads for file-system work, shared by every client of the process.
-FILE_IO_THREADS = 4
 
 #: ``(bytes sent, total bytes)`` after each chunk of an upload.
 UploadProgress = Callable[[int, int], None]
-
-_executor: ThreadPoolExecutor | None = None
-_executor_lock = threading.Lock()
-
-
-def file_io_executor() -> ThreadPoolExecutor:
-    """The process's pool for file-system work (``FILE_IO_THREADS`` threads named
-    ``gradio-jobs-files``), created on first use; its threads start only as work comes."""
-    global _executor
-    if _executor is None:
-        with _executor_lock:
-            if _executor is None:
-                _executor = ThreadPoolExecutor(FILE_IO_THREADS, thread_name_prefix="gradio-jobs-files")
-    return _executor
-
-
-def run_file_io(fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
-    """Run the blocking ``fn(*args)`` on the file I/O pool; await the returned future for its result.
-
-    Must be called from a running event loop. Cancelling the future does not stop a call
-    that already started (threads cannot be interrupted): it only stops the waiting.
-    """
-    return asyncio.get_running_loop().run_in_executor(file_io_executor(), fn, *args)
-
 
 def _form_header(name: str, boundary: str) -> bytes:
     # The name is already sanitised (no quotes, backslashes or control characters).
@@ -182,7 +154,7 @@ async def upload_file(
     after each chunk. The file is read in ``CHUNK_SIZE`` chunks on the file I/O pool, the
     next one while the current one is being sent.
     """
-    handle, size = await run_file_io(_open_input, path, name, max_size)
+    handle, size = await transport.run_file_io(_open_input, path, name, max_size)
     boundary = uuid.uuid4().hex
     head = _form_header(name, boundary)
     tail = f"\r\n--{boundary}--\r\n".encode()
@@ -190,7 +162,7 @@ async def upload_file(
     reads: list[concurrent.futures.Future[bytes]] = []
 
     def read_next() -> asyncio.Future[bytes]:
-        future = file_io_executor().submit(handle.read, CHUNK_SIZE)
+        future = transport.file_io_executor().submit(handle.read, CHUNK_SIZE)
         reads[:] = [future]
         return asyncio.wrap_future(future)
 
@@ -217,7 +189,7 @@ async def upload_file(
     try:
         response = await transport.send("POST", url, what, content=body(), headers=headers, timeout=TRANSFER_TIMEOUT)
     finally:
-        await _cleanup(run_file_io(_close_when_read, handle, list(reads)), f"closing {path!r}")
+        await _cleanup(transport.run_file_io(_close_when_read, handle, list(reads)), f"closing {path!r}")
     if response.status_code == 413:
         raise FileTooLargeError(f"{what}: the app refused the file as too large ({size} bytes)", name=name, size=size)
     paths = read_json(response.status_code, response.content, what)
@@ -241,7 +213,7 @@ async def download_file(
     """
     name = safe_file_name(name)
     what = f"Downloading {name!r}"
-    partial: _Partial = await run_file_io(_Partial, folder)
+    partial: _Partial = await transport.run_file_io(_Partial, folder)
     writes: list[concurrent.futures.Future[None]] = []  # the batch being written, if any
     try:
         batch: list[bytes] = []
@@ -272,7 +244,7 @@ async def download_file(
                         await asyncio.wrap_future(writes[0])  # the disk is slower than the network
                         writes.pop().result()
                     if not writes and batched >= WRITE_BATCH:
-                        writes.append(file_io_executor().submit(partial.write, batch))
+                        writes.append(transport.file_io_executor().submit(partial.write, batch))
                         batch, batched = [], 0
             except httpx.HTTPError as exc:
                 raise ServerUnreachableError(f"{what}: the transfer broke off ({type(exc).__name__}: {exc})") from exc
@@ -280,10 +252,10 @@ async def download_file(
             await asyncio.wrap_future(writes[0])
             writes.pop().result()
         if batch:
-            await run_file_io(partial.write, batch)
-        return await run_file_io(partial.place, name, what)
+            await transport.run_file_io(partial.write, batch)
+        return await transport.run_file_io(partial.place, name, what)
     except BaseException:
-        await _cleanup(run_file_io(_discard_when_written, partial, list(writes)), f"removing {partial.path}")
+        await _cleanup(transport.run_file_io(_discard_when_written, partial, list(writes)), f"removing {partial.path}")
         raise
 
 

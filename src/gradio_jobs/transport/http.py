@@ -10,20 +10,24 @@ import logging
 import os
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
-from datetime import UTC, datetime
-from typing import Any
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+from typing import Any, TypeVar
 
 import httpx
 
 from .._exceptions import AuthenticationError, QueueFullError, ServerError, ServerUnreachableError
 from .._version import __version__
 from ..protocol.responses import detail_of, raise_for_status, read_join, read_json
-from .files import run_file_io
 
-__all__ = ["HttpTransport", "origin_of"]
+__all__ = ["FILE_IO_THREADS", "HttpTransport", "origin_of"]
+
+T = TypeVar("T")
 
 logger = logging.getLogger("gradio_jobs")
 
+#: Threads for one transport's file-system work (started only as work comes, stopped on close).
+FILE_IO_THREADS = 4
 # A request that gets no answer for 30 s is treated as a frozen server.
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 # Idle connections are dropped before the server (uvicorn: 5 s) does, so a request is never
@@ -98,6 +102,7 @@ class HttpTransport:
         self._transfers = asyncio.Semaphore(MAX_TRANSFERS)
         #: The websockets' TLS context, built on first use (see ``websocket_tls``).
         self._tls: asyncio.Future[ssl.SSLContext] | None = None
+        self._file_io: ThreadPoolExecutor | None = None
 
     def is_app_url(self, url: httpx.URL | str) -> bool:
         """Whether ``url`` has the app's origin (scheme, host, port): only there do credentials go."""
@@ -140,7 +145,7 @@ class HttpTransport:
         system's default trust store. Concurrent first calls share one build.
         """
         if self._tls is None:
-            self._tls = asyncio.ensure_future(run_file_io(_websocket_context, self._verify))
+            self._tls = asyncio.ensure_future(self.run_file_io(_websocket_context, self._verify))
         return await asyncio.shield(self._tls)
 
     async def login(self, url: str, username: str, password: str) -> None:
@@ -156,10 +161,29 @@ class HttpTransport:
         # The event streams and downloads need the session cookies too.
         self.stream_client.cookies = self.client.cookies
 
+    def file_io_executor(self) -> ThreadPoolExecutor:
+        """This transport's pool for file-system work (``FILE_IO_THREADS`` threads named
+        ``gradio-jobs-files``, started only as work comes); :meth:`aclose` stops it."""
+        if self._file_io is None:
+            self._file_io = ThreadPoolExecutor(FILE_IO_THREADS, thread_name_prefix="gradio-jobs-files")
+        return self._file_io
+
+    def run_file_io(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+        """Run the blocking ``fn(*args)`` on :meth:`file_io_executor`; await the future for its result.
+
+        Must be called from a running event loop. Cancelling the future does not stop a call
+        that already started (threads cannot be interrupted): it only stops the waiting.
+        """
+        return asyncio.get_running_loop().run_in_executor(self.file_io_executor(), fn, *args)
+
     async def aclose(self) -> None:
-        """Close both connection pools (requests and streams)."""
+        """Close both connection pools (requests and streams) and stop the file I/O threads."""
         await self.client.aclose()
         await self.stream_client.aclose()
+        pool, self._file_io = self._file_io, None
+        if pool is not None:
+            # Joining its threads may wait for a write in progress: not on the loop.
+            await asyncio.get_running_loop().run_in_executor(None, pool.shutdown)
 
     async def send(self, method: str, url: str, what: str, **kwargs: Any) -> httpx.Response:
         """One request, read whole; transport failures become :class:`ServerUnreachableError`.
@@ -264,4 +288,4 @@ def _retry_after(value: str | None) -> float | None:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
