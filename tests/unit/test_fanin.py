@@ -170,8 +170,15 @@ def complete_in_order(client: FakeClient, script: list[tuple[int, Any]], submitt
 
 
 async def _joined(job: AsyncJob) -> None:
-    while job._task is not None:
-        await asyncio.sleep(0)  # the stand-in's join answers at once: a few loop turns
+    """Until the job has joined (the stand-in's join answers at once), on the job's own events."""
+
+    async def joined() -> None:
+        async for event in job.events():
+            if isinstance(event, ev.Joined):
+                return
+        raise AssertionError(f"{job} ended without joining")
+
+    await asyncio.wait_for(joined(), 10)
 
 
 def test_sync_map_delivers_in_input_order_with_at_most_k_in_flight() -> None:
