@@ -6,19 +6,21 @@ import asyncio
 import logging
 import uuid
 from collections.abc import AsyncIterable, Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._async_job import AsyncJob, Dispatch, EventListener
 from ._call import Deadline, PreparedCall, prepare_call
 from ._exceptions import AuthenticationError, GradioJobsError, ServerError, UnsupportedServerError
 from ._map import AsyncMapRun, MapProgress, start_async_map
 from ._options import ClientOptions
-from ._runtime import ClientRuntime
 from ._spaces import find_stored_token, resolve_space, space_id_of
+
+if TYPE_CHECKING:
+    from ._runtime import ClientRuntime
+    from .transport import HttpTransport
 from ._view_api import view_api
 from .protocol.api import App, build_app
 from .protocol.status import LogMessage, StatusUpdate
-from .transport import Heartbeat, HttpTransport
 
 __all__ = ["AsyncClient"]
 
@@ -107,6 +109,10 @@ class AsyncClient:
         return self
 
     async def _load(self) -> ClientRuntime:
+        # The HTTP stack loads with the first client that connects, not with the package.
+        from ._runtime import ClientRuntime
+        from .transport import Heartbeat, HttpTransport
+
         options = self.options
         token = options.token
         if self.space_id is not None:

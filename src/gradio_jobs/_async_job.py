@@ -12,13 +12,11 @@ import logging
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Generator
 from concurrent.futures import CancelledError, InvalidStateError
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ._call import Deadline, PreparedCall
 from ._callbacks import Call, run_calls
-from ._cancelling import CancelTarget
 from ._exceptions import GradioJobsError
-from ._runtime import JobHost
 from .protocol import events as ev
 from .protocol import messages as m
 from .protocol.api import Endpoint
@@ -26,9 +24,20 @@ from .protocol.cancel import CancelAction
 from .protocol.capabilities import Route
 from .protocol.job import EventCursor, JobState, OutputCursor, PendingOutput, Timings
 from .protocol.status import StatusUpdate
-from .transport.job_routes import RouteSink
 
-__all__ = ["AsyncJob", "Deadline", "EventListener", "JobPort"]
+if TYPE_CHECKING:
+    from ._cancelling import CancelTarget
+    from ._runtime import JobHost
+    from .transport.job_routes import RouteSink
+
+    class JobPort(CancelTarget, RouteSink, Protocol):
+        """A job as its stream, its own connection and the cancel coordinator see it."""
+
+        def close_for_shutdown(self) -> None:
+            """The client closes with the job pending: cancel it and say what dropping the session does."""
+
+
+__all__ = ["AsyncJob", "Deadline", "EventListener"]
 
 logger = logging.getLogger("gradio_jobs")
 
@@ -36,13 +45,6 @@ logger = logging.getLogger("gradio_jobs")
 EventListener = Callable[[ev.JobEvent], None]
 #: Runs the callbacks a batch of events calls for (on the loop, or handed to another thread).
 Dispatch = Callable[[list[Call]], None]
-
-
-class JobPort(CancelTarget, RouteSink, Protocol):
-    """A job as its stream, its own connection and the cancel coordinator see it."""
-
-    def close_for_shutdown(self) -> None:
-        """The client closes with the job pending: cancel it and say what dropping the session does."""
 
 
 class AsyncJob:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ._exceptions import GradioJobsError
-from ._options import KILL_MARKER_TIMEOUT
+from ._limits import KILL_MARKER_TIMEOUT
 from .protocol import events as ev
 from .protocol.api import App, Endpoint
 from .protocol.cancel import NO_TASK, CancelAction, outcome_of_stopping, plan_cancel

@@ -1,4 +1,4 @@
-"""What both clients accept, in one typed object, and the constants every layer reads."""
+"""What both clients accept, in one typed object (the fixed numbers are in ``_limits``)."""
 
 from __future__ import annotations
 
@@ -8,18 +8,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._limits import DEFAULT_DOWNLOAD_DIR
 from ._retry import RetryPolicy, SubmitRetry
-from .transport.files import DEFAULT_DOWNLOAD_DIR
 
-__all__ = ["KILL_MARKER_TIMEOUT", "MAX_DOWNLOADS", "MAX_UPLOADS", "ClientOptions"]
-
-#: Files of one job uploading at once (each transfer holds a connection).
-MAX_UPLOADS = 4
-#: Files of one job downloading at once.
-MAX_DOWNLOADS = 4
-#: How long a killing cancel waits for the stream to mark which jobs it hit before the next
-#: kill of the same endpoint and session may go (see ``_cancelling``).
-KILL_MARKER_TIMEOUT = 10.0
+__all__ = ["ClientOptions"]
 
 
 @dataclass(frozen=True, kw_only=True)

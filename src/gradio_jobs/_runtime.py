@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from ._callbacks import guarded
 from ._cancelling import CancelCoordinator
 from ._exceptions import GradioJobsError
-from ._options import MAX_DOWNLOADS, MAX_UPLOADS, ClientOptions
+from ._limits import MAX_DOWNLOADS, MAX_UPLOADS
+from ._options import ClientOptions
 from .protocol import files
 from .protocol.api import App, Endpoint
 from .protocol.capabilities import Route

@@ -23,9 +23,8 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import httpx
-
 from ._exceptions import SpaceError, SpaceNotFoundError, SpaceUnavailableError
+from ._limits import FIRST_POLL_DELAY, HUB_CALL_TIMEOUT, HUB_THREADS, MAX_POLL_DELAY, WAKE_TIMEOUT
 
 __all__ = ["find_stored_token", "resolve_space", "space_id_of", "stored_token"]
 
@@ -36,14 +35,6 @@ _SPACE_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 _SPACE_PAGE = re.compile(r"^https?://(?:www\.)?huggingface\.co/spaces/([\w.-]+/[\w.-]+?)/?$")
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
-#: A Hub call that takes longer than this is given up (huggingface_hub sets no timeout).
-HUB_CALL_TIMEOUT = 20.0
-WAKE_TIMEOUT = 5.0
-FIRST_POLL_DELAY = 0.5
-MAX_POLL_DELAY = 5.0
-#: Threads for one Space's Hub calls (a call that timed out may still hold one until
-#: huggingface_hub gives up; the pool ends with the lookup).
-HUB_THREADS = 2
 
 READY_STAGES = frozenset({"RUNNING", "RUNNING_BUILDING", "RUNNING_APP_STARTING"})
 WAIT_STAGES = frozenset({"BUILDING", "APP_STARTING"})
@@ -212,6 +203,8 @@ async def _wait_until_running(
 
 async def _wake(url: str, token: str | None, verify: bool | str) -> None:
     # The Hub starts a sleeping Space when its host is requested; the answer does not matter.
+    import httpx  # here: only a Space id needs it, and only when asleep
+
     headers = {"x-hf-authorization": f"Bearer {token}"} if token else {}
     try:
         async with httpx.AsyncClient(verify=verify, timeout=WAKE_TIMEOUT) as client:

@@ -61,7 +61,9 @@ def _graph() -> dict[str, set[str]]:
                     stem = ".".join(root + ([node.module] if node.module else []))
                 else:
                     stem = node.module or ""
-                targets = [f"{stem}.{alias.name}" if f"{stem}.{alias.name}" in modules else stem for alias in node.names]
+                targets = [
+                    f"{stem}.{alias.name}" if f"{stem}.{alias.name}" in modules else stem for alias in node.names
+                ]
             for target in targets:
                 # "gradio_jobs.protocol.events" imports its package's __init__ too
                 while target and target not in modules:
@@ -102,7 +104,13 @@ def test_no_import_cycle_at_run_time() -> None:
         ("gradio_jobs.protocol", ("gradio_jobs.protocol", "gradio_jobs._exceptions")),
         (
             "gradio_jobs.transport",
-            ("gradio_jobs.transport", "gradio_jobs.protocol", "gradio_jobs._exceptions", "gradio_jobs._version"),
+            (
+                "gradio_jobs.transport",
+                "gradio_jobs.protocol",
+                "gradio_jobs._exceptions",
+                "gradio_jobs._version",
+                "gradio_jobs._limits",
+            ),
         ),
     ],
 )
@@ -112,3 +120,15 @@ def test_lower_layers_import_nothing_above_them(layer: str, allowed: tuple[str, 
         if module == layer or module.startswith(layer + "."):
             above = sorted(t for t in targets if not t.startswith(allowed))
             assert above == [], f"{module} imports {above}, above its layer"
+
+
+def test_import_gradio_jobs_loads_no_http_stack_cli_or_hub_library() -> None:
+    """What most programs never use loads only when used: httpx with the first client that
+    connects, websockets for a 3.x server, huggingface_hub for a Space id, rich for the CLI."""
+    import subprocess
+    import sys
+
+    watched = ("httpx", "rich", "websockets", "huggingface_hub")
+    code = f"import sys, gradio_jobs; print(sorted(m for m in {watched!r} if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert out.stdout.strip() == "[]"

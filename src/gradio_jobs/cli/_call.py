@@ -23,8 +23,8 @@ from rich.console import Console
 from .._client import Client
 from .._exceptions import GradioJobsError, JobTimeoutError
 from .._job import Job
+from .._limits import DEFAULT_DOWNLOAD_DIR
 from ..protocol import events as ev
-from ..transport.files import DEFAULT_DOWNLOAD_DIR
 from ._args import UsageError, parse_auth, parse_kw, parse_value
 from ._display import (
     Display,

@@ -27,29 +27,20 @@ from typing import IO, TYPE_CHECKING, Any, TypeVar
 import httpx
 
 from .._exceptions import FileTooLargeError, InputFileError, ProtocolError, ServerUnreachableError
+from .._limits import CHUNK_SIZE, MAX_UNWRITTEN, TRANSFER_TIMEOUT, WRITE_BATCH
 from ..protocol.files import safe_file_name
 from ..protocol.responses import raise_for_status, read_json
+from .http import timeout_of
 
 if TYPE_CHECKING:
     from .http import HttpTransport
 
-__all__ = ["DEFAULT_DOWNLOAD_DIR", "download_file", "gather_limited", "upload_file"]
+__all__ = ["download_file", "gather_limited", "upload_file"]
 
 T = TypeVar("T")
 
 logger = logging.getLogger("gradio_jobs")
 
-#: Where file outputs go unless ``download_files`` says otherwise (as in ``gradio_client``).
-DEFAULT_DOWNLOAD_DIR = os.environ.get("GRADIO_TEMP_DIR") or str(Path(tempfile.gettempdir()) / "gradio")
-
-#: Bytes an upload reads (and sends) at a time.
-CHUNK_SIZE = 1 << 20
-#: A download hands what arrived to its writer thread in batches of at least this size...
-WRITE_BATCH = 1 << 20
-#: ...and stops receiving while this much waits for a disk slower than the network.
-MAX_UNWRITTEN = 4 << 20
-# A transfer may take long; only silence this long means the server is gone.
-TRANSFER_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 
 #: ``(bytes sent, total bytes)`` after each chunk of an upload.
 UploadProgress = Callable[[int, int], None]
@@ -187,7 +178,8 @@ async def upload_file(
     }
     what = f"Uploading {name!r}"
     try:
-        response = await transport.send("POST", url, what, content=body(), headers=headers, timeout=TRANSFER_TIMEOUT)
+        timeout = timeout_of(TRANSFER_TIMEOUT)
+        response = await transport.send("POST", url, what, content=body(), headers=headers, timeout=timeout)
     finally:
         await _cleanup(transport.run_file_io(_close_when_read, handle, list(reads)), f"closing {path!r}")
     if response.status_code == 413:
@@ -218,7 +210,7 @@ async def download_file(
     try:
         batch: list[bytes] = []
         batched = received = 0
-        async with transport.stream("GET", url, what, timeout=TRANSFER_TIMEOUT) as response:
+        async with transport.stream("GET", url, what, timeout=timeout_of(TRANSFER_TIMEOUT)) as response:
             if response.status_code >= 400:
                 await response.aread()
                 raise_for_status(response.status_code, response.content, what)

@@ -13,16 +13,13 @@ import logging
 
 import httpx
 
+from .._limits import HEARTBEAT_FIRST_DELAY, HEARTBEAT_HEALTHY_AFTER, HEARTBEAT_MAX_DELAY, HEARTBEAT_TIMEOUT
+from .http import timeout_of
+
 __all__ = ["Heartbeat"]
 
 logger = logging.getLogger("gradio_jobs")
 
-# The server says ALIVE every 15 s: a minute of silence means the connection is dead.
-_TIMEOUT = httpx.Timeout(10.0, read=60.0)
-_FIRST_DELAY = 1.0
-_MAX_DELAY = 60.0
-# A connection that stayed up this long was healthy: the next drop starts the backoff afresh.
-_HEALTHY_AFTER = 30.0
 
 
 class Heartbeat:
@@ -61,11 +58,11 @@ class Heartbeat:
     async def _hold(self, session_hash: str) -> None:
         loop = asyncio.get_running_loop()
         url = self._base_url + session_hash
-        delay = _FIRST_DELAY
+        delay = HEARTBEAT_FIRST_DELAY
         while True:
             opened = loop.time()
             try:
-                async with self._http.stream("GET", url, timeout=_TIMEOUT) as response:
+                async with self._http.stream("GET", url, timeout=timeout_of(HEARTBEAT_TIMEOUT)) as response:
                     if 400 <= response.status_code < 500 and response.status_code != 429:
                         logger.info("heartbeat: the server refused %s (%d); not holding it", url, response.status_code)
                         return
@@ -74,7 +71,7 @@ class Heartbeat:
                             pass
             except httpx.HTTPError as exc:
                 logger.debug("heartbeat for session %s dropped: %r", session_hash, exc)
-            if loop.time() - opened > _HEALTHY_AFTER:
-                delay = _FIRST_DELAY
+            if loop.time() - opened > HEARTBEAT_HEALTHY_AFTER:
+                delay = HEARTBEAT_FIRST_DELAY
             await asyncio.sleep(delay)
-            delay = min(delay * 2, _MAX_DELAY)
+            delay = min(delay * 2, HEARTBEAT_MAX_DELAY)

@@ -17,34 +17,37 @@ from typing import Any, TypeVar
 import httpx
 
 from .._exceptions import AuthenticationError, QueueFullError, ServerError, ServerUnreachableError
+from .._limits import (
+    FILE_IO_THREADS,
+    KEEPALIVE_EXPIRY,
+    MAX_REQUESTS_IN_FLIGHT,
+    MAX_TRANSFERS,
+    REQUEST_TIMEOUT,
+    STREAM_KEEPALIVE_CONNECTIONS,
+)
 from .._version import __version__
 from ..protocol.responses import detail_of, raise_for_status, read_join, read_json
 
-__all__ = ["FILE_IO_THREADS", "HttpTransport", "origin_of"]
+__all__ = ["HttpTransport", "origin_of", "timeout_of"]
 
 T = TypeVar("T")
 
 logger = logging.getLogger("gradio_jobs")
 
-#: Threads for one transport's file-system work (started only as work comes, stopped on close).
-FILE_IO_THREADS = 4
-# A request that gets no answer for 30 s is treated as a frozen server.
-DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
-# Idle connections are dropped before the server (uvicorn: 5 s) does, so a request is never
-# sent on a connection the server is closing at that moment.
-#
-# httpcore's pool scans every connection for every waiting request whenever anything
-# changes: with thousands of requests queued in it, it spends all its time there (measured:
-# 2,000 joins made no progress in 30 s), and each scan costs more per pooled connection.
-# So requests queue here instead, in order, and no more reach the pool than it has
-# connections; the sessions' long-lived event streams get a pool of their own.
-MAX_REQUESTS_IN_FLIGHT = 8
 REQUEST_LIMITS = httpx.Limits(
-    max_connections=MAX_REQUESTS_IN_FLIGHT, max_keepalive_connections=MAX_REQUESTS_IN_FLIGHT, keepalive_expiry=2.0
+    max_connections=MAX_REQUESTS_IN_FLIGHT,
+    max_keepalive_connections=MAX_REQUESTS_IN_FLIGHT,
+    keepalive_expiry=KEEPALIVE_EXPIRY,
 )
-# Downloads at once per client; more wait their turn.
-MAX_TRANSFERS = 8
-STREAM_LIMITS = httpx.Limits(max_connections=None, max_keepalive_connections=8, keepalive_expiry=2.0)
+STREAM_LIMITS = httpx.Limits(
+    max_connections=None, max_keepalive_connections=STREAM_KEEPALIVE_CONNECTIONS, keepalive_expiry=KEEPALIVE_EXPIRY
+)
+
+
+def timeout_of(limits: tuple[float, float]) -> httpx.Timeout:
+    """An httpx timeout from a ``(connect, everything else)`` pair of seconds (see ``_limits``)."""
+    connect, rest = limits
+    return httpx.Timeout(rest, connect=connect)
 
 
 def origin_of(url: httpx.URL | str) -> tuple[str, str, int | None]:
@@ -81,7 +84,7 @@ class HttpTransport:
         options: dict[str, Any] = {
             "headers": {"user-agent": f"gradio-jobs/{__version__}"},
             "verify": verify,
-            "timeout": DEFAULT_TIMEOUT if timeout is None else timeout,
+            "timeout": timeout_of(REQUEST_TIMEOUT) if timeout is None else timeout,
             "limits": REQUEST_LIMITS,
             "follow_redirects": True,
         }

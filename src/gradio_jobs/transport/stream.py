@@ -18,6 +18,7 @@ from typing import Protocol
 import httpx
 
 from .._exceptions import ProtocolError
+from .._limits import EARLY_MEMORY, FINISHED_MEMORY
 from ..protocol import messages as m
 from ..protocol.sse import SSEDecoder
 
@@ -25,10 +26,6 @@ __all__ = ["JobSink", "SessionStream"]
 
 logger = logging.getLogger("gradio_jobs")
 
-# How many finished event ids to remember (to drop duplicate completions after a cancel)
-# and how many messages to hold for jobs whose join answer has not been handled yet.
-_FINISHED_MEMORY = 10_000
-_EARLY_MEMORY = 10_000
 
 
 class JobSink(Protocol):
@@ -190,7 +187,7 @@ class SessionStream:
             logger.debug("dropping %s for finished job %s", type(message).__name__, event_id)
         else:
             self._early.setdefault(event_id, []).append(message)
-            while len(self._early) > _EARLY_MEMORY:
+            while len(self._early) > EARLY_MEMORY:
                 self._early.popitem(last=False)
 
     def _after_delivery(self, event_id: str, sink: JobSink) -> None:
@@ -200,7 +197,7 @@ class SessionStream:
 
     def _remember_finished(self, event_id: str) -> None:
         self._finished[event_id] = None
-        while len(self._finished) > _FINISHED_MEMORY:
+        while len(self._finished) > FINISHED_MEMORY:
             self._finished.popitem(last=False)
 
     def _lose_all(self, reason: str) -> None:
