@@ -492,7 +492,7 @@ class AsyncRunner:
             errors.check(got, "x")
         return times
 
-    async def inflight(self, k: int, errors: Errors, timeout: float) -> None:  # noqa: ASYNC109
+    async def inflight(self, k: int, errors: Errors, timeout: float) -> None:
         expected = [f"x{i}" for i in range(k)]
         jobs = [self.submit(x) for x in expected]
         try:

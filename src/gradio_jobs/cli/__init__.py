@@ -12,11 +12,11 @@ from __future__ import annotations
 import signal
 import sys
 import threading
-from typing import Sequence
+from collections.abc import Sequence
 
 from ._exit import ExitCode
 
-__all__ = ["main", "ExitCode"]
+__all__ = ["ExitCode", "main"]
 
 
 def _exit_on_sigterm(signum: int, frame: object) -> None:

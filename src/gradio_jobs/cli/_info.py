@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -14,7 +15,7 @@ from .._client import Client
 from ._call import connect
 from ._exit import ExitCode
 
-__all__ = ["run", "endpoints_table"]
+__all__ = ["endpoints_table", "run"]
 
 
 def _json_text(value: Any) -> str:
