@@ -128,3 +128,136 @@ async def await_until(
         if time.monotonic() >= deadline:
             raise AssertionError(f"condition not reached within {timeout:.0f} s: {_described(describe)}")
         await asyncio.sleep(interval)
+
+
+# -- observation windows: "nothing happened" judged over the server's own time -----------------
+#
+# That something did NOT happen (a stopped generator writes no more lines, a dequeued job never
+# starts) has no event. It is judged over a window of the server's own time: a live witness
+# generator on the same server (the test apps' /ticks endpoint: one line, then 0.1 s, per tick)
+# ticks while the state is watched. A loaded machine slows the witness as much as what it
+# watches, and on a one-at-a-time queue (3.x) the witness runs only after what is ahead of it.
+
+#: Ticks of the witness that make one window (about 0.5 s of the server's time).
+WINDOW_TICKS = 5
+#: How long windows may keep seeing a change before the test fails: far less than the 10 s or
+#: more that the generators the tests cancel would go on ticking had they not been stopped.
+QUIET_WITHIN = 10.0
+#: Extra ticks the witness runs, so that a test thread that sees its start a little late still
+#: has a whole window; one that sees it later than that tries again, up to WINDOW_TRIES times.
+WINDOW_SLACK = 3
+WINDOW_TRIES = 10
+
+
+def _witness_file() -> str:
+    import os
+    import tempfile
+
+    fd, path = tempfile.mkstemp(prefix="gradio-jobs-witness-")
+    os.close(fd)
+    return path
+
+
+def _file_lines(path: str) -> int:
+    try:
+        with open(path) as fh:
+            return fh.read().count("\n")
+    except FileNotFoundError:
+        return 0
+
+
+def _is_running(event) -> bool:
+    from gradio_jobs.protocol import events as ev
+
+    return isinstance(event, (ev.Started, ev.OutputProduced))
+
+
+def _window_too_short(ticks: int) -> str:
+    return (
+        f"no observation window of {ticks} witness ticks after {WINDOW_TRIES} tries: each time the test "
+        f"saw the witness running only after most of its ticks"
+    )
+
+
+def observe_window(client, measure: Callable[[], Any], ticks: int = WINDOW_TICKS,
+                   timeout: float = 2 * DEFAULT_TIMEOUT) -> tuple[Any, Any]:
+    """``(before, after)``: ``measure()`` before and after at least ``ticks`` ticks of a live
+    witness generator (``/ticks``) submitted with the sync ``client`` to the same server.
+
+    ``before`` is taken once the witness runs (its Started event), ``after`` once it has
+    finished; the witness's own file proves the window held ``ticks`` ticks after ``before``
+    (a test thread that saw the start late gets a new window)."""
+    for _ in range(WINDOW_TRIES):
+        path = _witness_file()
+        try:
+            witness = client.submit(path, ticks + WINDOW_SLACK, api_name="/ticks")
+            wait_for_event(witness, _is_running, timeout, what="the witness generator's start")
+            before = measure()
+            written = _file_lines(path)
+            last = witness.result(timeout=timeout)
+            assert last == ticks + WINDOW_SLACK - 1, f"the witness generator ended at tick {last}"
+            after = measure()
+        finally:
+            _remove(path)
+        if ticks + WINDOW_SLACK - written >= ticks:
+            return before, after
+    raise AssertionError(_window_too_short(ticks))
+
+
+async def aobserve_window(client, measure: Callable[[], Any], ticks: int = WINDOW_TICKS,
+                          timeout: float = 2 * DEFAULT_TIMEOUT) -> tuple[Any, Any]:
+    """:func:`observe_window` with an ``AsyncClient``."""
+    for _ in range(WINDOW_TRIES):
+        path = _witness_file()
+        try:
+            witness = client.submit(path, ticks + WINDOW_SLACK, api_name="/ticks")
+            await await_event(witness, _is_running, timeout, what="the witness generator's start")
+            before = measure()
+            written = _file_lines(path)
+            last = await witness.result(timeout=timeout)
+            assert last == ticks + WINDOW_SLACK - 1, f"the witness generator ended at tick {last}"
+            after = measure()
+        finally:
+            _remove(path)
+        if ticks + WINDOW_SLACK - written >= ticks:
+            return before, after
+    raise AssertionError(_window_too_short(ticks))
+
+
+def _remove(path: str) -> None:
+    import contextlib
+    import os
+
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(path)
+
+
+def _still_changing(what: str, before: Any, after: Any, ticks: int, within: float) -> str:
+    return (
+        f"{what} still changed ({before!r} -> {after!r}) over a window of {ticks} ticks of a live "
+        f"generator on the same server, {within:.0f} s on"
+    )
+
+
+def wait_until_quiet(client, measure: Callable[[], Any], what: str, within: float = QUIET_WITHIN,
+                     ticks: int = WINDOW_TICKS) -> Any:
+    """Observation windows (:func:`observe_window`) one after another until ``measure()`` does
+    not change over one (a step in flight may still land in the first); returns its value.
+    Fails, naming ``what``, if it still changes after ``within`` seconds."""
+    deadline = time.monotonic() + within
+    while True:
+        before, after = observe_window(client, measure, ticks)
+        if before == after:
+            return after
+        assert time.monotonic() < deadline, _still_changing(what, before, after, ticks, within)
+
+
+async def await_quiet(client, measure: Callable[[], Any], what: str, within: float = QUIET_WITHIN,
+                      ticks: int = WINDOW_TICKS) -> Any:
+    """:func:`wait_until_quiet` with an ``AsyncClient``."""
+    deadline = time.monotonic() + within
+    while True:
+        before, after = await aobserve_window(client, measure, ticks)
+        if before == after:
+            return after
+        assert time.monotonic() < deadline, _still_changing(what, before, after, ticks, within)
