@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -17,18 +16,25 @@ import pytest
 from gradio_jobs import AsyncClient, Client, Deadline, JobTimeoutError, Status
 from gradio_jobs.protocol import events as ev
 from gradio_jobs.protocol.cancel import NO_TASK
-from waiting import await_until, wait_until
+from waiting import await_event, await_quiet, observe_window, wait_for_event, wait_until_quiet
 
 
 def lines(path: Path) -> list[str]:
     return path.read_text().splitlines() if path.exists() else []
 
 
-def assert_stopped_growing(path: Path, settle: float = 0.6) -> None:
-    time.sleep(settle)
-    before = len(lines(path))
-    time.sleep(0.6)
-    assert len(lines(path)) == before, "the server kept running the job"
+def assert_stopped_growing(client: Client, path: Path) -> int:
+    """``path`` does not grow over a window of a live generator's ticks on the same server (the
+    first windows may still see a step that was in flight): the server stopped running the job."""
+    return wait_until_quiet(client, lambda: len(lines(path)), what=f"{path.name} (the server kept running the job)")
+
+
+def _output(index: int):
+    def match(event) -> bool:
+        return isinstance(event, ev.OutputProduced) and event.index >= index
+
+    match.__name__ = f"output {index}"
+    return match
 
 
 # -- a running generator ----------------------------------------------------------------------
@@ -47,7 +53,7 @@ def test_cancel_running_generator_stops_it_on_the_server(client: Client, tmp_pat
         job.result()
     assert job.status().code is Status.CANCELLED
     assert job.wait_settled(10) and job.cancel_outcome == ev.OUTCOME_STOPPED
-    assert_stopped_growing(path)
+    assert_stopped_growing(client, path)
     assert len(lines(path)) < 20
 
 
@@ -60,10 +66,8 @@ async def test_cancel_running_generator_stops_it_on_the_server_async(aclient: As
     with pytest.raises(concurrent.futures.CancelledError):
         await job
     assert await job.wait_settled(10) and job.cancel_outcome == ev.OUTCOME_STOPPED
-    await asyncio.sleep(0.6)
-    count = len(lines(path))
-    await asyncio.sleep(0.6)
-    assert len(lines(path)) == count < 20
+    count = await await_quiet(aclient, lambda: len(lines(path)), what=f"{path.name} (the server kept running the job)")
+    assert count < 20
 
 
 # -- a queued job -------------------------------------------------------------------------------
@@ -76,9 +80,9 @@ def dequeues(server) -> bool:
 def test_cancel_queued_job_never_completes_on_the_server(client: Client, server, tmp_path: Path) -> None:
     first, second = tmp_path / "first", tmp_path / "second"
     running = client.submit(str(first), 1.0, api_name="/work_serial")
-    wait_until(lambda: running.status().code is Status.PROCESSING)
+    wait_for_event(running, ev.Started)
     queued = client.submit(str(second), 0.3, api_name="/work_serial")
-    wait_until(lambda: queued.status().code is Status.IN_QUEUE)
+    wait_for_event(queued, ev.Queued)
     assert queued.cancel()
     with pytest.raises(concurrent.futures.CancelledError):
         queued.result()
@@ -87,7 +91,7 @@ def test_cancel_queued_job_never_completes_on_the_server(client: Client, server,
     assert lines(first) == ["start", "end"]
     if dequeues(server):
         assert queued.cancel_outcome == ev.OUTCOME_DEQUEUED
-        time.sleep(0.8)
+        observe_window(client, lambda: None)  # time for it to start (work_serial is free), had it stayed queued
         assert lines(second) == []  # never started
     else:
         # before 6.14 the server cannot dequeue: it runs the job anyway, and the client says so
@@ -97,9 +101,9 @@ def test_cancel_queued_job_never_completes_on_the_server(client: Client, server,
 async def test_cancel_queued_job_never_completes_on_the_server_async(aclient: AsyncClient, server, tmp_path: Path) -> None:
     first, second = tmp_path / "first", tmp_path / "second"
     running = aclient.submit(str(first), 1.0, api_name="/work_serial")
-    await await_until(lambda: running.status().code is Status.PROCESSING)
+    await await_event(running, ev.Started)
     queued = aclient.submit(str(second), 0.3, api_name="/work_serial")
-    await await_until(lambda: queued.status().code is Status.IN_QUEUE)
+    await await_event(queued, ev.Queued)
     assert queued.cancel()
     assert await running == "worked 1.0"
     assert await queued.wait_settled(15)
@@ -118,7 +122,7 @@ def test_cancel_right_after_submit(client: Client, tmp_path: Path) -> None:
         ev.OUTCOME_NEVER_SENT, ev.OUTCOME_DEQUEUED, ev.OUTCOME_SERVER_CONTINUES, ev.OUTCOME_FINISHED_FIRST
     )
     if job.cancel_outcome in (ev.OUTCOME_NEVER_SENT, ev.OUTCOME_DEQUEUED):
-        time.sleep(0.8)
+        observe_window(client, lambda: None)  # time for it to start (/work runs any number), had it been sent
         assert lines(path) == []
     assert client.predict(1, 2, api_name="/add") == 3
 
@@ -135,8 +139,8 @@ def test_cancel_after_the_end_changes_nothing(client: Client) -> None:
 def test_cancelling_one_running_job_never_takes_its_siblings_down(client: Client, tmp_path: Path) -> None:
     paths = [tmp_path / f"w{i}" for i in range(4)]
     jobs = [client.submit(str(p), 1.5, api_name="/work") for p in paths]
-    wait_until(lambda: all(j.status().code is Status.PROCESSING for j in jobs),
-               describe=lambda: [(j.status().code, j.event_log()) for j in jobs])
+    for job in jobs:
+        wait_for_event(job, ev.Started)
     victim = jobs[1]
     assert victim.cancel()
     with pytest.raises(concurrent.futures.CancelledError):
@@ -153,7 +157,8 @@ def test_cancelling_one_running_job_never_takes_its_siblings_down(client: Client
 async def test_cancelling_one_running_job_never_takes_its_siblings_down_async(aclient: AsyncClient, tmp_path: Path) -> None:
     paths = [tmp_path / f"w{i}" for i in range(4)]
     jobs = [aclient.submit(str(p), 1.5, api_name="/work") for p in paths]
-    await await_until(lambda: all(j.status().code is Status.PROCESSING for j in jobs))
+    for job in jobs:
+        await await_event(job, ev.Started)
     victim = jobs[2]
     assert victim.cancel()
     survivors = [j for j in jobs if j is not victim]
@@ -165,12 +170,13 @@ def test_cancelling_a_generator_never_takes_its_siblings_down(client: Client, se
     a, b = tmp_path / "a", tmp_path / "b"
     keep = client.submit(str(a), 12, api_name="/ticks")
     drop = client.submit(str(b), 100, api_name="/ticks")
-    wait_until(lambda: len(keep.outputs()) >= 2 and len(drop.outputs()) >= 2)
+    wait_for_event(keep, _output(1))
+    wait_for_event(drop, _output(1))
     assert drop.cancel()
     assert keep.result(timeout=30) == 11
     assert keep.outputs() == list(range(12))  # each output exactly once, even if it ran again
     assert drop.wait_settled(10) and drop.cancel_outcome == ev.OUTCOME_STOPPED
-    assert_stopped_growing(b)
+    assert_stopped_growing(client, b)
     # only killing its task stops a generator, and that kills `keep` too: it ran again, said so,
     # and delivered each output once
     resubmitted = [e for e in keep.event_log() if isinstance(e, ev.Resubmitted)]
@@ -193,7 +199,8 @@ def test_cancelling_running_generators_together_spares_the_jobs_submitted_next(s
     with Client(server.url, verbose=False, httpx_kwargs={"event_hooks": hooks}) as client:
         for round_ in range(4):
             running = [client.submit(str(tmp_path / f"run{round_}-{i}"), 100, api_name="/ticks") for i in range(3)]
-            wait_until(lambda: all(job.outputs() for job in running))
+            for job in running:
+                wait_for_event(job, _output(0))
             kills_before = len(kills)
             for job in running:
                 job.cancel()
@@ -202,7 +209,7 @@ def test_cancelling_running_generators_together_spares_the_jobs_submitted_next(s
             assert all(job.wait_settled(10) and job.cancel_outcome == ev.OUTCOME_STOPPED for job in running)
             assert len(kills) - kills_before == 1, kills[kills_before:]
         for job in running:
-            assert_stopped_growing(tmp_path / f"run{round_}-{running.index(job)}")
+            assert_stopped_growing(client, tmp_path / f"run{round_}-{running.index(job)}")
 
 
 # -- deadlines ------------------------------------------------------------------------------------
@@ -210,7 +217,7 @@ def test_cancelling_running_generators_together_spares_the_jobs_submitted_next(s
 
 def test_queue_deadline(client: Client, tmp_path: Path) -> None:
     running = client.submit(str(tmp_path / "a"), 1.5, api_name="/work_serial")
-    wait_until(lambda: running.status().code is Status.PROCESSING)
+    wait_for_event(running, ev.Started)
     job = client.submit(str(tmp_path / "b"), 0.2, api_name="/work_serial", deadline=Deadline(queue=0.4))
     with pytest.raises(JobTimeoutError) as info:
         job.result(timeout=10)
@@ -228,7 +235,7 @@ def test_run_deadline_stops_a_generator_on_the_server(client: Client, tmp_path: 
     assert info.value.phase == "run" and info.value.job_id == job.job_id
     assert info.value.last_status.code in (Status.ITERATING, Status.PROCESSING)
     assert job.wait_settled(10) and job.cancel_outcome == ev.OUTCOME_STOPPED
-    assert_stopped_growing(path)
+    assert_stopped_growing(client, path)
 
 
 async def test_total_deadline_async(aclient: AsyncClient, tmp_path: Path) -> None:
