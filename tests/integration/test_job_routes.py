@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 from pathlib import Path
 
 import pytest
 
 from gradio_jobs import AsyncClient, AuthenticationError, Client, ConnectionLostError, Deadline, JobTimeoutError
+from gradio_jobs.protocol import events as ev
 from gradio_jobs.protocol.capabilities import Route
-from tests.waiting import await_until, wait_until
+from tests.waiting import await_quiet, await_until, wait_for_event, wait_until_quiet
 
 pytestmark = pytest.mark.server
 
@@ -27,6 +27,10 @@ def version(request) -> str:
 
 def lines(path: Path) -> int:
     return path.read_text().count("\n") if path.exists() else 0
+
+
+def _second_output(event) -> bool:
+    return isinstance(event, ev.OutputProduced) and event.index >= 1
 
 
 def test_login_carries_over_to_each_jobs_connection(version, start_server) -> None:
@@ -43,7 +47,7 @@ def test_server_killed_mid_job_fails_the_job(version, start_server, tmp_path: Pa
     server = start_server(version=version)
     with Client(server.url, verbose=False) as client:
         job = client.submit(str(tmp_path / "ticks"), 100, api_name="/ticks")
-        wait_until(lambda: len(job.outputs()) >= 1, timeout=30)
+        wait_for_event(job, ev.OutputProduced)
         os.killpg(server.pid, signal.SIGKILL)
         with pytest.raises(ConnectionLostError) as info:
             job.result(timeout=10)
@@ -55,18 +59,18 @@ def test_close_stops_running_generators_and_drops_waiting_jobs(version, servers,
     client = Client(server.url, verbose=False)
     ticks, waiting_file = tmp_path / "ticks", tmp_path / "waiting"
     running = client.submit(str(ticks), 100, api_name="/ticks")
-    wait_until(lambda: len(running.outputs()) >= 2, timeout=30)
+    wait_for_event(running, _second_output, what="the generator's second output")
     # work_serial runs one at a time; the 3.x queue runs one job at a time altogether
     blocker = client.submit(str(tmp_path / "blocker"), 1.0, api_name="/work_serial")
-    wait_until(lambda: blocker.status().code.name in ("PROCESSING", "IN_QUEUE"), timeout=30)
+    wait_for_event(blocker, (ev.Started, ev.Queued))
     waiting = client.submit(str(waiting_file), 0.1, api_name="/work_serial")
-    wait_until(lambda: waiting.status().code.name == "IN_QUEUE", timeout=30)
+    wait_for_event(waiting, ev.Queued)
     client.close()
     assert running.cancel_outcome == "stopped" and waiting.cancel_outcome == "dequeued"
-    # Nothing more may happen on the server: that can only be seen by letting time pass.
-    time.sleep(0.5)
-    before = lines(ticks)
+    # Nothing more may happen on the server: that has no event, it is judged on disk while a
+    # live generator on the same server ticks (a step in flight at the close may still land first).
     with Client(server.url, verbose=False) as probe:  # runs after whatever was still queued
+        before = wait_until_quiet(probe, lambda: lines(ticks), what=f"{ticks.name} (the generator ran on)")
         assert probe.predict(str(tmp_path / "probe"), 0.1, api_name="/work_serial") in ("worked 0.1",)
     assert lines(ticks) == before < 100 and not waiting_file.exists()
 
@@ -82,5 +86,7 @@ async def test_deadline_stops_a_generator_async(version, servers, tmp_path: Path
         assert await job.wait_settled(10) and job.cancel_outcome == "stopped"
         await await_until(lambda: lines(ticks) > 0)
     stopped_at = lines(ticks)
-    time.sleep(0.5)  # a tick takes 0.1 s: a live generator would have written more
-    assert lines(ticks) == stopped_at < 100
+    # a tick takes 0.1 s: a live generator would write more while a witness on the same server ticks
+    async with AsyncClient(server.url, verbose=False) as witness:
+        assert await await_quiet(witness, lambda: lines(ticks), what=f"{ticks.name} (the generator ran on)",
+                                 within=0) == stopped_at < 100
