@@ -97,13 +97,17 @@ class AsyncClient:
         if self._connecting is None:
             self._connecting = asyncio.get_running_loop().create_future()
             try:
-                self._runtime = await self._load()
+                runtime = await self._load()
+                if self._closed:  # close() ran while this connect was on its way
+                    await runtime.aclose()
+                    raise GradioJobsError("the client was closed while it was connecting")
             except BaseException as exc:
                 self._connecting.set_exception(exc)
                 self._connecting.exception()  # retrieved: the caller gets it via raise
                 self._connecting = None
                 raise
-            self._connecting.set_result(self._runtime)
+            self._runtime = runtime
+            self._connecting.set_result(runtime)
         else:
             await asyncio.shield(self._connecting)
         return self

@@ -29,6 +29,7 @@ from tests.integration.test_shutdown import (
     read_line,
     run_script,
 )
+from proxy import FaultProxy
 from waiting import wait_for_event
 
 #: Bounds on hangs, not measurements.
@@ -156,3 +157,17 @@ def test_cancel_and_completion_never_disagree(client: Client) -> None:
             assert not job.cancelled() and job.result(timeout=5) == 3 and job.cancel_outcome is None
             assert not any(isinstance(e, ev.Cancelled) for e in log)
     assert sum(outcomes.values()) == 30
+
+
+async def test_close_while_connecting_leaves_nothing_open(server) -> None:
+    port = int(server.url.rstrip("/").rsplit(":", 1)[1])
+    with FaultProxy(port) as proxy:
+        proxy.stall()  # the config request is held: the connect is on its way
+        client = AsyncClient(proxy.url, verbose=False)
+        connecting = asyncio.ensure_future(client.connect())
+        await asyncio.to_thread(proxy.wait_for_request, "/config", 30)
+        await client.close()
+        proxy.resume()
+        with pytest.raises(GradioJobsError, match="closed while it was connecting"):
+            await connecting
+        await asyncio.to_thread(proxy.wait_for_connections, 0, 30)
