@@ -1,4 +1,4 @@
-"""From a Hugging Face Space id to the URL of its running app (protocol.md §1.1).
+"""From a Hugging Face Space id to the URL of its running app.
 
 Resolution goes through ``huggingface_hub`` (so ``HF_ENDPOINT`` and the stored token work
 as users expect), imported only when a Space is named. The Hub has no push API for a

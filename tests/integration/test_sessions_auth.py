@@ -1,4 +1,4 @@
-"""Sessions, login and credentials against real servers (protocol.md §4.2-4.4, §6).
+"""Sessions, login and credentials against real servers (the README's "Files, sessions, logins and Spaces").
 
 Each version runs ``tests/apps/session_app.py`` once for the whole module, in one process
 serving two copies: one behind a login (``--auth``) and one open (``--open-copy``). Its

@@ -1,4 +1,4 @@
-"""Tests of gradio_jobs.protocol.diff (protocol.md §2.5).
+"""Tests of gradio_jobs.protocol.diff: the output diffs of each server generation.
 
 The key property: applying any sequence of a server's own diffs reproduces the server's
 values. The oracles are
@@ -238,7 +238,7 @@ TRICKY = [
 def _capture_steps() -> dict[str, list[list[Any]]]:
     """``output.data`` of every process_generating / process_completed message, in order.
 
-    Copied from /work/shared/captures/{grow4,grow6,count6}.txt (protocol.md §2.5).
+    Copied from the captures in tests/fixtures/captures ({grow4,grow6,count6}.txt).
     """
     grow_first = [["a"], "abc", {"visible": True, "value": "v1", "__type__": "update"}]
     grow_2 = [

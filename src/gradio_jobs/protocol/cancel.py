@@ -1,7 +1,7 @@
 """Which request stops a job on the server without taking its siblings down.
 
 The server's ``POST cancel {fn_index, session_hash, event_id}`` does three things
-(protocol.md §4.1, read in the server code of 4.31 to 6.31):
+(read in the server code of 4.31 to 6.31, and measured):
 
 1. it kills every *running* task named ``<session_hash>_<fn_index>``: every running job of
    that endpoint in that session, not only the one named;

@@ -1,4 +1,4 @@
-"""Uploading file inputs and downloading file outputs (protocol.md §5).
+"""Uploading file inputs and downloading file outputs (the README's "Files" section).
 
 Both stream: an upload reads the file in chunks as the request goes out (reporting its
 progress), a download writes each chunk to disk as it arrives. Neither holds a whole file

@@ -1,4 +1,4 @@
-"""The session's heartbeat connection (protocol.md §4.3).
+"""The session's heartbeat connection (gradio 4.26 and later ask for it: ``connect_heartbeat``).
 
 While ``GET heartbeat/<session_hash>`` is open the server counts the session as alive; when
 it closes, the server runs the app's ``unload`` handlers and lets the session's state go.

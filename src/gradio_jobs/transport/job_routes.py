@@ -1,4 +1,4 @@
-"""The routes where each job has a connection of its own (protocol.md §2.7).
+"""The routes where each job has a connection of its own (the README's "Servers it speaks to").
 
 - the 3.x websocket queue (``ws``): ``send_hash`` and ``send_data`` are answered on the socket;
 - the 4.0 to 4.8 job stream (``sse``): ``GET queue/join`` streams the job's messages and its

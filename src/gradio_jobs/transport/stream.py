@@ -1,7 +1,7 @@
 """The session's single ``queue/data`` reader, routing messages to jobs by ``event_id``.
 
 The server keeps one message queue per session and sends every job of that session down
-one stream (protocol.md §2.2). Dropping the stream while jobs are pending makes the server
+one stream (measured on every generation since 4.9). Dropping the stream while jobs are pending makes the server
 cancel them, so the reader stays open while any job of the session is pending and ends
 only on ``close_stream``. Jobs are passive sinks called from the reader: there is no task
 per job.
