@@ -27,12 +27,15 @@ each request (so it can depend on what was requested so far, or on another serve
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable, Union
+from pathlib import Path
+from typing import Any, Callable, Union
 from urllib.parse import parse_qs, urlsplit
 
 __all__ = ["HubStandIn", "HubRequest", "SpaceEntry"]
@@ -222,3 +225,20 @@ def _handler_for(hub: HubStandIn) -> type[BaseHTTPRequestHandler]:
             pass
 
     return Handler
+
+
+@contextlib.contextmanager
+def hub_behind_hf_endpoint(monkeypatch: Any, tmp_path: Path) -> Iterator[HubStandIn]:
+    """A stand-in Hub that ``huggingface_hub`` reaches through ``HF_ENDPOINT``, with no stored
+    token of the real machine in sight (for a fixture: ``with ... as hub: yield hub``)."""
+    import huggingface_hub.constants as hf_constants
+
+    with HubStandIn() as hub:
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        monkeypatch.setenv("HF_HOME", str(tmp_path))
+        for name in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_OIDC_RESOURCE"):
+            monkeypatch.delenv(name, raising=False)
+        # huggingface_hub fixed these when it was first imported, maybe by another test
+        monkeypatch.setattr(hf_constants, "HF_TOKEN_PATH", str(tmp_path / "token"))
+        monkeypatch.setattr(hf_constants, "ENDPOINT", hub.url)
+        yield hub

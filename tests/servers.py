@@ -16,6 +16,7 @@ imports, so it overlaps well).
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import shutil
 import signal
@@ -27,7 +28,7 @@ import threading
 import time
 from collections import deque
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 import httpx
 
@@ -399,3 +400,18 @@ if __name__ == "__main__":  # manual use: python tests/servers.py [VERSION ...]
         pass
     for s in started:
         s.stop()
+
+
+@contextlib.contextmanager
+def serving(version: str, app: str) -> Iterator[GradioServer]:
+    """A server of ``app`` on ``version`` for a fixture's lifetime (the test is skipped,
+    naming the venv, where that version is not built)."""
+    import pytest
+
+    if not venv_exists(version):
+        pytest.skip(missing_venv_reason(version))
+    server = GradioServer(version, app=app).start()
+    try:
+        yield server
+    finally:
+        server.stop()

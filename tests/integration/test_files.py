@@ -11,7 +11,7 @@ from PIL import Image
 
 from gradio_jobs import AsyncClient, Client, FileTooLargeError, InputFileError, Status, handle_file
 from gradio_jobs.protocol import events as ev
-from servers import GradioServer, missing_venv_reason, requested_versions, venv_exists
+from servers import requested_versions, serving
 
 VERSIONS = requested_versions()
 MIB = 1 << 20
@@ -19,14 +19,8 @@ MIB = 1 << 20
 
 @pytest.fixture(scope="module", params=VERSIONS, ids=lambda v: f"gradio-{v}")
 def files_server(request):
-    version = request.param
-    if not venv_exists(version):
-        pytest.skip(missing_venv_reason(version))
-    server = GradioServer(version, app="files_app").start()
-    try:
+    with serving(request.param, "files_app") as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

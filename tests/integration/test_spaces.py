@@ -10,23 +10,14 @@ import pytest
 
 from gradio_jobs import AsyncClient, Client, SpaceError, SpaceNotFoundError, SpaceUnavailableError
 from gradio_jobs._spaces import resolve_space
-from hub import HubStandIn
+from hub import HubStandIn, hub_behind_hf_endpoint
 from proxy import FaultProxy
 
 
 @pytest.fixture
 def hub(monkeypatch, tmp_path):
     """A stand-in Hub behind ``HF_ENDPOINT``, and no stored token from the real machine."""
-    import huggingface_hub.constants as hf_constants
-
-    with HubStandIn() as h:
-        monkeypatch.setenv("HF_ENDPOINT", h.url)
-        monkeypatch.setenv("HF_HOME", str(tmp_path))
-        for name in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_OIDC_RESOURCE"):
-            monkeypatch.delenv(name, raising=False)
-        # huggingface_hub fixed these when it was first imported, maybe by another test
-        monkeypatch.setattr(hf_constants, "HF_TOKEN_PATH", str(tmp_path / "token"))
-        monkeypatch.setattr(hf_constants, "ENDPOINT", h.url)
+    with hub_behind_hf_endpoint(monkeypatch, tmp_path) as h:
         yield h
 
 

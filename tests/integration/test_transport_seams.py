@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hub import HubStandIn
-from servers import GradioServer, missing_venv_reason, venv_exists
+from hub import HubStandIn, hub_behind_hf_endpoint
+from servers import GradioServer, serving
 
 from gradio_jobs import AsyncClient, _spaces, handle_file
 from gradio_jobs.transport import files as transfer
@@ -37,14 +37,8 @@ IO_MODULES = frozenset({"posix", "nt", "io", "_io", "builtins"})
 
 @pytest.fixture(scope="module")
 def files_server() -> Iterator[GradioServer]:
-    version = "6.31.0"
-    if not venv_exists(version):
-        pytest.skip(missing_venv_reason(version))
-    server = GradioServer(version, app="files_app").start()
-    try:
+    with serving("6.31.0", "files_app") as server:
         yield server
-    finally:
-        server.stop()
 
 
 def _is_io(arg: Any) -> bool:
@@ -139,15 +133,7 @@ async def test_a_failed_download_leaves_no_partial_file_and_no_loop_io(
 @pytest.fixture
 def hub(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[HubStandIn]:
     """A stand-in Hub behind ``HF_ENDPOINT``, and no stored token from the real machine."""
-    import huggingface_hub.constants as hf_constants
-
-    with HubStandIn() as h:
-        monkeypatch.setenv("HF_ENDPOINT", h.url)
-        monkeypatch.setenv("HF_HOME", str(tmp_path))
-        for name in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_OIDC_RESOURCE"):
-            monkeypatch.delenv(name, raising=False)
-        monkeypatch.setattr(hf_constants, "HF_TOKEN_PATH", str(tmp_path / "token"))
-        monkeypatch.setattr(hf_constants, "ENDPOINT", h.url)
+    with hub_behind_hf_endpoint(monkeypatch, tmp_path) as h:
         yield h
 
 
