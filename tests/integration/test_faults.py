@@ -5,7 +5,6 @@ Detection times are printed (``-s``) as well as bounded, for the closing notes.
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 import os
 import signal
@@ -16,7 +15,7 @@ import pytest
 from gradio_jobs import AsyncClient, Client, ConnectionLostError, QueueFullError, RetryPolicy, Status, SubmitRetry
 from gradio_jobs.protocol import events as ev
 from proxy import FaultProxy
-from waiting import wait_until
+from waiting import await_event, wait_until
 
 
 @pytest.fixture
@@ -106,10 +105,7 @@ async def test_silent_network_is_detected_async(heartbeat_proxy) -> None:
     proxy = heartbeat_proxy
     async with AsyncClient(proxy.url, verbose=False, stream_timeout=2.0) as client:
         job = client.submit(5, api_name="/sleeper")
-        for _ in range(1500):
-            if job.status().code is Status.PROCESSING or job.done():
-                break
-            await asyncio.sleep(0.01)
+        await await_event(job, ev.Started)
         assert job.status().code is Status.PROCESSING, job.event_log()
         proxy.stall()
         with pytest.raises(ConnectionLostError):
