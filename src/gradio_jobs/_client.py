@@ -168,7 +168,7 @@ class Client:
         hears each change."""
         return start_map(
             self._async, inputs, api_name=api_name, fn_index=fn_index, concurrency=concurrency,
-            stop_on_error=stop_on_error, on_progress=on_progress,
+            stop_on_error=stop_on_error, on_progress=on_progress, owner=self,
         )
 
     def view_api(
@@ -243,7 +243,7 @@ def map_jobs(
         raise TypeError("map_jobs() takes a sync Client; use amap_jobs() with an AsyncClient")
     return start_map(
         client._async, inputs, api_name=api_name, fn_index=fn_index, concurrency=concurrency,
-        stop_on_error=stop_on_error, on_progress=on_progress,
+        stop_on_error=stop_on_error, on_progress=on_progress, owner=client,
     )
 
 

@@ -401,9 +401,11 @@ class MapRun(_RunShell, Iterator[Any]):
     called, on the iterating thread.
     """
 
-    def __init__(self, engine: _MapEngine, inputs: Iterable[Any], *args: Any) -> None:
+    def __init__(self, engine: _MapEngine, inputs: Iterable[Any], *args: Any, owner: object = None) -> None:
         super().__init__(engine, *args)
         self._inputs = iter(inputs)
+        #: The sync client: kept alive while the run is (it closes when collected).
+        self._owner = owner
 
     def __iter__(self) -> MapRun:
         return self
@@ -548,12 +550,14 @@ def start_map(
     concurrency: int,
     stop_on_error: bool,
     on_progress: ProgressCallback | None,
+    owner: object = None,
 ) -> MapRun:
-    """A sync map over the connected async ``client`` (see :func:`gradio_jobs.map_jobs`)."""
+    """A sync map over the connected async ``client`` (see :func:`gradio_jobs.map_jobs`);
+    ``owner``, the sync client, lives as long as the run."""
     client.app.endpoint(api_name=api_name, fn_index=fn_index)  # a wrong name raises here, once
     total = _check_inputs(inputs)
     engine = _MapEngine(client, total, api_name, fn_index, _check_concurrency(concurrency), stop_on_error)
-    return MapRun(engine, inputs, on_progress, stop_on_error)
+    return MapRun(engine, inputs, on_progress, stop_on_error, owner=owner)
 
 
 def start_async_map(

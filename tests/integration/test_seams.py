@@ -171,3 +171,10 @@ async def test_close_while_connecting_leaves_nothing_open(server) -> None:
         with pytest.raises(GradioJobsError, match="closed while it was connecting"):
             await connecting
         await asyncio.to_thread(proxy.wait_for_connections, 0, 30)
+
+
+def test_a_map_keeps_its_dropped_client_alive(server) -> None:
+    """``Client(url).map(...)`` drops the client at once: the run must keep it open."""
+    run = Client(server.url, verbose=False).map([(1, 2), (3, 4), (5, 6)], api_name="/add", concurrency=2)
+    gc.collect()
+    assert list(run) == [3, 7, 11]
