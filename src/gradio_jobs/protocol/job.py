@@ -15,7 +15,7 @@ import enum
 import logging
 import time
 from collections import deque
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -95,28 +95,6 @@ class Timings:
     queue_wait: float | None = None
     run_time: float | None = None
     total: float | None = None
-    _marks: tuple[float | None, float | None, float | None] = field(
-        default=(None, None, None), repr=False, compare=False
-    )
-
-    def after(self, event: ev.JobEvent) -> Timings:
-        """These timings updated by one more event of the job."""
-        submitted_at, queued_at, started_at = self._marks
-        if isinstance(event, ev.Submitted) and self.submitted is None:
-            return replace(self, submitted=event.wallclock, _marks=(event.at, queued_at, started_at))
-        if isinstance(event, ev.Joined):
-            return replace(self, queued=event.wallclock, _marks=(submitted_at, event.at, started_at))
-        if isinstance(event, ev.Started):
-            wait = event.at - queued_at if queued_at is not None else None
-            return replace(self, started=event.wallclock, queue_wait=wait, _marks=(submitted_at, queued_at, event.at))
-        if isinstance(event, ev.TERMINAL_EVENTS) and self.finished is None:
-            return replace(
-                self,
-                finished=event.wallclock,
-                run_time=event.at - started_at if started_at is not None else None,
-                total=event.at - submitted_at if submitted_at is not None else None,
-            )
-        return self
 
 
 @dataclass(frozen=True)
@@ -236,7 +214,13 @@ class JobState:
         #: ``(index of the first output kept, the outputs kept)``.
         self.output_window: tuple[int, list[Any]] = (0, [])
         self.outputs_total = 0
-        self.timings = Timings()
+        # The events the timings come from (built when asked: most jobs never are).
+        self._first_submitted: ev.Submitted | None = None
+        self._last_joined: ev.Joined | None = None
+        self._last_started: ev.Started | None = None
+        self._finished: ev.JobEvent | None = None
+        self._queue_wait: float | None = None
+        self._run_start: float | None = None
         self.status = StatusUpdate(
             code=Status.STARTING, rank=None, queue_size=None, eta=None, success=None,
             time=clock.now(), progress_data=None,
@@ -590,13 +574,44 @@ class JobState:
             self.output_window = (index + 1 - keep, kept[-keep:])
         return self._emit(ev.OutputProduced(index, value, **self._stamp()))
 
+    @property
+    def timings(self) -> Timings:
+        """When the job went through each stage, and how long each took (see :class:`Timings`)."""
+        submitted, joined, started, finished = (
+            self._first_submitted, self._last_joined, self._last_started, self._finished
+        )
+        return Timings(
+            submitted=submitted.wallclock if submitted else None,
+            queued=joined.wallclock if joined else None,
+            started=started.wallclock if started else None,
+            finished=finished.wallclock if finished else None,
+            queue_wait=self._queue_wait if started else None,
+            run_time=finished.at - self._run_start if finished and self._run_start is not None else None,
+            total=finished.at - submitted.at if finished and submitted else None,
+        )
+
+    def _note_timing(self, event: ev.JobEvent) -> None:
+        if isinstance(event, ev.Submitted):
+            if self._first_submitted is None:
+                self._first_submitted = event
+        elif isinstance(event, ev.Joined):
+            self._last_joined = event
+        elif isinstance(event, ev.Started):
+            joined = self._last_joined
+            self._queue_wait = event.at - joined.at if joined is not None else None
+            self._last_started = event
+        elif isinstance(event, ev.TERMINAL_EVENTS) and self._finished is None:
+            self._finished = event
+            started = self._last_started
+            self._run_start = started.at if started is not None else None
+
     def _stamp(self) -> dict[str, Any]:
         return {"at": self.clock.monotonic(), "wallclock": self.clock.now()}
 
     def _emit(self, event: ev.JobEvent) -> list[ev.JobEvent]:
         self.log.append((self._next_seq, event))
         self._next_seq += 1
-        self.timings = self.timings.after(event)
+        self._note_timing(event)
         keep = self.keep_outputs
         if keep is not None and isinstance(event, ev.OutputProduced) and event.index % keep == 0:
             self._trim_log()
