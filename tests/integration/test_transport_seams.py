@@ -162,3 +162,24 @@ async def test_a_stalled_hub_leaves_the_default_executor_free(hub: HubStandIn) -
     finally:
         release.set()
     assert await asyncio.wait_for(resolving, 30) == "http://127.0.0.1:9/"
+
+
+@pytest.mark.parametrize("hook_kind", ["plain hook: downloads on a file thread", "async hook: downloads on the loop"])
+async def test_downloads_pass_the_users_hooks_on_either_path(
+    files_server: GradioServer, tmp_path: Path, hook_kind: str
+) -> None:
+    seen: list[str] = []
+
+    def plain(request: Any) -> None:
+        seen.append(str(request.url))
+
+    async def awaited(request: Any) -> None:
+        seen.append(str(request.url))
+
+    hook = plain if hook_kind.startswith("plain") else awaited
+    async with AsyncClient(
+        files_server.url, verbose=False, download_files=str(tmp_path), httpx_kwargs={"event_hooks": {"request": [hook]}}
+    ) as client:
+        path = await client.predict(2, api_name="/big")
+    assert os.path.getsize(path) == 2 * MIB  # noqa: ASYNC240 - the transfer is over
+    assert any("file=" in url for url in seen), seen

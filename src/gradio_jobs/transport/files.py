@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import hashlib
 import logging
 import os
 import tempfile
+import threading
 import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
@@ -204,6 +206,8 @@ async def download_file(
     I/O pool while the next bytes arrive, and removed if anything fails.
     """
     name = safe_file_name(name)
+    if transport.threaded_downloads:
+        return await _download_on_a_thread(transport, url, folder, name, max_size)
     what = f"Downloading {name!r}"
     partial: _Partial = await transport.run_file_io(_Partial, folder)
     writes: list[concurrent.futures.Future[None]] = []  # the batch being written, if any
@@ -214,20 +218,10 @@ async def download_file(
             if response.status_code >= 400:
                 await response.aread()
                 raise_for_status(response.status_code, response.content, what)
-            declared = response.headers.get("content-length")
-            if max_size is not None and declared and declared.isdigit() and int(declared) > max_size:
-                raise FileTooLargeError(
-                    f"{what}: the file is {declared} bytes, over the limit of {max_size} (max_download_size)",
-                    name=name, size=int(declared), limit=max_size,
-                )
+            _check_declared_size(response, max_size, name, what)
             try:
                 async for chunk in response.aiter_bytes():
-                    received += len(chunk)
-                    if max_size is not None and received > max_size:
-                        raise FileTooLargeError(
-                            f"{what}: the file is over the limit of {max_size} bytes (max_download_size)",
-                            name=name, limit=max_size,
-                        )
+                    received = _count_received(received, chunk, max_size, name, what)
                     batch.append(chunk)
                     batched += len(chunk)
                     if writes and writes[0].done():
@@ -248,6 +242,76 @@ async def download_file(
         return await transport.run_file_io(partial.place, name, what)
     except BaseException:
         await _cleanup(transport.run_file_io(_discard_when_written, partial, list(writes)), f"removing {partial.path}")
+        raise
+
+
+def _check_declared_size(response: httpx.Response, max_size: int | None, name: str, what: str) -> None:
+    declared = response.headers.get("content-length")
+    if max_size is not None and declared and declared.isdigit() and int(declared) > max_size:
+        raise FileTooLargeError(
+            f"{what}: the file is {declared} bytes, over the limit of {max_size} (max_download_size)",
+            name=name, size=int(declared), limit=max_size,
+        )
+
+
+def _count_received(received: int, chunk: bytes, max_size: int | None, name: str, what: str) -> int:
+    received += len(chunk)
+    if max_size is not None and received > max_size:
+        raise FileTooLargeError(
+            f"{what}: the file is over the limit of {max_size} bytes (max_download_size)", name=name, limit=max_size
+        )
+    return received
+
+
+class _Stopped(Exception):
+    """The download's caller went away (cancelled): the thread stops and cleans up."""
+
+
+async def _download_on_a_thread(
+    transport: HttpTransport, url: str, folder: str | os.PathLike[str], name: str, max_size: int | None
+) -> str:
+    """:func:`download_file`, received, hashed and written whole on a file I/O thread."""
+    stop = threading.Event()
+    async with transport.transfer_slot():
+        job = transport.run_file_io(_download_here, transport, url, folder, name, max_size, stop)
+        try:
+            return await asyncio.shield(job)
+        except asyncio.CancelledError:
+            stop.set()  # the thread notices at its next chunk, removes the partial file and ends
+            with contextlib.suppress(BaseException):
+                await job
+            raise
+
+
+def _download_here(
+    transport: HttpTransport,
+    url: str,
+    folder: str | os.PathLike[str],
+    name: str,
+    max_size: int | None,
+    stop: threading.Event,
+) -> str:
+    """The body of :func:`_download_on_a_thread`, on the file I/O thread."""
+    what = f"Downloading {name!r}"
+    partial = _Partial(folder)
+    try:
+        with transport.sync_stream("GET", url, what, timeout=timeout_of(TRANSFER_TIMEOUT)) as response:
+            if response.status_code >= 400:
+                response.read()
+                raise_for_status(response.status_code, response.content, what)
+            _check_declared_size(response, max_size, name, what)
+            received = 0
+            try:
+                for chunk in response.iter_bytes():
+                    if stop.is_set():
+                        raise _Stopped
+                    received = _count_received(received, chunk, max_size, name, what)
+                    partial.write([chunk])
+            except httpx.HTTPError as exc:
+                raise ServerUnreachableError(f"{what}: the transfer broke off ({type(exc).__name__}: {exc})") from exc
+        return partial.place(name, what)
+    except BaseException:
+        partial.discard()
         raise
 
 

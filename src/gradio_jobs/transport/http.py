@@ -9,6 +9,7 @@ import inspect
 import logging
 import os
 import ssl
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
@@ -39,6 +40,14 @@ REQUEST_LIMITS = httpx.Limits(
     max_keepalive_connections=MAX_REQUESTS_IN_FLIGHT,
     keepalive_expiry=KEEPALIVE_EXPIRY,
 )
+_DOWNLOAD_LIMITS = httpx.Limits(
+    max_connections=MAX_TRANSFERS, max_keepalive_connections=MAX_TRANSFERS, keepalive_expiry=KEEPALIVE_EXPIRY
+)
+#: ``httpx_kwargs`` that mean the same to a sync client (an async ``transport`` or ``mounts`` do not).
+_SYNC_SAFE_KWARGS = frozenset({
+    "auth", "cert", "cookies", "default_encoding", "follow_redirects", "headers", "http1", "http2",
+    "limits", "max_redirects", "params", "proxy", "proxies", "timeout", "trust_env", "verify",
+})
 STREAM_LIMITS = httpx.Limits(
     max_connections=None, max_keepalive_connections=STREAM_KEEPALIVE_CONNECTIONS, keepalive_expiry=KEEPALIVE_EXPIRY
 )
@@ -93,8 +102,22 @@ class HttpTransport:
             options["verify"] = ssl.create_default_context(cafile=os.fspath(verify))
         self._verify = options["verify"]
         extra = dict(httpx_kwargs or {})
-        hooks = {kind: [_awaitable(h) for h in fns] for kind, fns in dict(extra.pop("event_hooks", None) or {}).items()}
+        user_hooks = {kind: list(fns) for kind, fns in dict(extra.pop("event_hooks", None) or {}).items()}
+        hooks = {kind: [_awaitable(h) for h in fns] for kind, fns in user_hooks.items()}
         options.update(extra)
+        # Downloads read their bytes on a file thread with a sync client of the same settings
+        # (httpx's asyncio stream reads 64 KiB at a time, pausing the socket in between: a
+        # third slower, measured), unless a setting has no sync form (an async transport, an
+        # async hook): then they stay on the loop.
+        self._sync_options: dict[str, Any] | None = None
+        if set(extra) <= _SYNC_SAFE_KWARGS and not any(
+            inspect.iscoroutinefunction(h) for fns in user_hooks.values() for h in fns
+        ):
+            sync_hooks = {kind: list(fns) for kind, fns in user_hooks.items()}
+            sync_hooks["request"] = [*sync_hooks.get("request", []), self._scope]
+            self._sync_options = {**options, "event_hooks": sync_hooks, "limits": _DOWNLOAD_LIMITS}
+        self._sync_client: httpx.Client | None = None
+        self._sync_client_lock = threading.Lock()
         # The scoping hook runs last, so nothing another hook adds can leak either.
         hooks["request"] = [*hooks.get("request", []), self._scope_credentials]
         options["event_hooks"] = hooks
@@ -112,6 +135,10 @@ class HttpTransport:
         return origin_of(url) == self.app_origin
 
     async def _scope_credentials(self, request: httpx.Request) -> None:
+        self._scope(request)
+
+    def _scope(self, request: httpx.Request) -> None:
+        """Credentials go to the app's own origin only: added there, stripped anywhere else."""
         if self.is_app_url(request.url):
             for name, value in self._app_headers.items():
                 request.headers[name] = value
@@ -165,10 +192,13 @@ class HttpTransport:
         self.stream_client.cookies = self.client.cookies
 
     def file_io_executor(self) -> ThreadPoolExecutor:
-        """This transport's pool for file-system work (``FILE_IO_THREADS`` threads named
-        ``gradio-jobs-files``, started only as work comes); :meth:`aclose` stops it."""
+        """This transport's pool for file-system work and downloads (``FILE_IO_THREADS`` +
+        ``MAX_TRANSFERS`` threads named ``gradio-jobs-files``, started only as work comes);
+        :meth:`aclose` stops it."""
         if self._file_io is None:
-            self._file_io = ThreadPoolExecutor(FILE_IO_THREADS, thread_name_prefix="gradio-jobs-files")
+            # Downloads hold a thread each for their whole transfer: small file work gets its own.
+            threads = FILE_IO_THREADS + MAX_TRANSFERS
+            self._file_io = ThreadPoolExecutor(threads, thread_name_prefix="gradio-jobs-files")
         return self._file_io
 
     def run_file_io(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
@@ -179,14 +209,45 @@ class HttpTransport:
         """
         return asyncio.get_running_loop().run_in_executor(self.file_io_executor(), fn, *args)
 
+    @property
+    def threaded_downloads(self) -> bool:
+        """Downloads can run whole on a file thread (see :meth:`sync_stream`)."""
+        return self._sync_options is not None
+
+    @contextlib.contextmanager
+    def sync_stream(self, method: str, url: str, what: str, **kwargs: Any) -> Iterator[httpx.Response]:
+        """A streamed response read on the calling (file I/O) thread, never on the loop.
+
+        Same settings as the async clients: TLS, proxies, the login cookies, the user's
+        hooks, and credentials sent to the app's origin only (every request and redirect hop
+        passes the same scoping). Transport failures become :class:`ServerUnreachableError`.
+        Only where :attr:`threaded_downloads` is true.
+        """
+        if self._sync_options is None:
+            raise RuntimeError("this transport's settings have no sync form")
+        with self._sync_client_lock:
+            if self._sync_client is None:
+                # Made at the first download, after any login: it starts with the login cookies.
+                self._sync_client = httpx.Client(**{**self._sync_options, "cookies": self.client.cookies})
+            client = self._sync_client
+        with _unreachable(url, what), client.stream(method, url, **kwargs) as response:
+            yield response
+
+    @contextlib.asynccontextmanager
+    async def transfer_slot(self) -> AsyncIterator[None]:
+        """Hold one of the ``MAX_TRANSFERS`` transfer slots of this transport (an async context)."""
+        async with self._transfers:
+            yield
+
     async def aclose(self) -> None:
         """Close both connection pools (requests and streams) and stop the file I/O threads."""
         await self.client.aclose()
         await self.stream_client.aclose()
         pool, self._file_io = self._file_io, None
-        if pool is not None:
-            # Joining its threads may wait for a write in progress: not on the loop.
-            await asyncio.get_running_loop().run_in_executor(None, pool.shutdown)
+        sync_client, self._sync_client = self._sync_client, None
+        if pool is not None or sync_client is not None:
+            # Joining threads may wait for a write in progress: not on the loop.
+            await asyncio.get_running_loop().run_in_executor(None, _shut_down, pool, sync_client)
 
     async def send(self, method: str, url: str, what: str, **kwargs: Any) -> httpx.Response:
         """One request, read whole; transport failures become :class:`ServerUnreachableError`.
@@ -251,6 +312,13 @@ def _websocket_context(verify: Any) -> ssl.SSLContext:
         context.verify_mode = ssl.CERT_NONE
         return context
     return ssl.create_default_context()
+
+
+def _shut_down(pool: ThreadPoolExecutor | None, sync_client: httpx.Client | None) -> None:
+    if pool is not None:
+        pool.shutdown()
+    if sync_client is not None:
+        sync_client.close()
 
 
 def _awaitable(hook: Callable[[Any], Any]) -> Callable[[Any], Awaitable[None]]:
