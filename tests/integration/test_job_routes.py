@@ -86,7 +86,9 @@ async def test_deadline_stops_a_generator_async(version, servers, tmp_path: Path
         assert await job.wait_settled(10) and job.cancel_outcome == "stopped"
         await await_until(lambda: lines(ticks) > 0)
     stopped_at = lines(ticks)
-    # a tick takes 0.1 s: a live generator would write more while a witness on the same server ticks
+    # a tick takes 0.1 s: a live generator would write more while a witness on the same server ticks.
+    # Dropping the job's connection stops the generator at its next step, which may still write
+    # its line (the server notices the drop only when it sends that step's output).
     async with AsyncClient(server.url, verbose=False) as witness:
-        assert await await_quiet(witness, lambda: lines(ticks), what=f"{ticks.name} (the generator ran on)",
-                                 within=0) == stopped_at < 100
+        final = await await_quiet(witness, lambda: lines(ticks), what=f"{ticks.name} (the generator ran on)")
+    assert stopped_at <= final <= stopped_at + 1 < 100
