@@ -55,7 +55,7 @@ class AsyncClient:
     ) -> None:
         if hf_token is not None:
             option_fields.setdefault("token", hf_token)
-        self.options = ClientOptions.build(options, **option_fields)
+        self.options = ClientOptions.build(options, "AsyncClient.__init__()", **option_fields)
         #: ``"owner/name"`` when ``src`` names a Hugging Face Space; its URL is found on connect.
         self.space_id = space_id_of(src) if isinstance(src, str) else None
         #: The app's URL (with a trailing ``/``); for a Space, known once connected.

@@ -57,7 +57,10 @@ class Client:
         if httpx_kwargs is not None:
             option_fields["httpx_kwargs"] = httpx_kwargs
         self._closed = False
-        async_client = AsyncClient(src, hf_token, options=options, **option_fields)
+        if hf_token is not None:
+            option_fields.setdefault("token", hf_token)
+        built = ClientOptions.build(options, "Client.__init__()", **option_fields)
+        async_client = AsyncClient(src, options=built)
         self._async = _loop.open_client(async_client, _connect(async_client))
         # Dropped without close(): its jobs are cancelled and the loop stops if nothing else needs it.
         self._finalizer = weakref.finalize(self, _loop.retire, self._async)

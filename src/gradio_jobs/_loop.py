@@ -179,11 +179,9 @@ async def _retire(client: Any) -> None:
         _clients.discard(client)
     detached = _detach_if_idle()
     if detached is not None:
-        # On the loop thread: stop it from here, and let its thread end by itself.
-        old_loop, _, callbacks = detached
-        if callbacks is not None:
-            callbacks.shutdown(wait=False)
-        old_loop.stop()
+        # On the loop thread itself: join its resolver thread here, then _stop just stops it.
+        await detached[0].shutdown_default_executor()
+    _stop(detached)
 
 
 _Detached = tuple[asyncio.AbstractEventLoop, threading.Thread, "concurrent.futures.ThreadPoolExecutor | None"]

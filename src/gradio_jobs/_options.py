@@ -77,17 +77,19 @@ class ClientOptions:
             object.__setattr__(self, "submit_retry", SubmitRetry())
 
     @classmethod
-    def build(cls, options: ClientOptions | None, **overrides: Any) -> ClientOptions:
-        """``options`` (or the defaults) with the keyword ``overrides`` applied.
+    def build(
+        cls, options: ClientOptions | None, caller: str = "ClientOptions()", **overrides: Any
+    ) -> ClientOptions:
+        """``options`` (or the defaults) with the keyword ``overrides`` applied, as given.
 
-        An override of None leaves the field as it is, except where None is the field's
-        meaning. An unknown keyword raises ``TypeError`` naming the valid ones.
+        An unknown keyword raises ``TypeError`` in Python's own words, ``caller`` naming the
+        function it was given to, followed by the valid options.
         """
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(overrides) - names)
         if unknown:
             raise TypeError(
-                f"unexpected keyword argument(s) {', '.join(map(repr, unknown))}; "
+                f"{caller} got an unexpected keyword argument {unknown[0]!r}; "
                 f"the client's options are: {', '.join(sorted(names))}"
             )
         base = options if options is not None else cls()

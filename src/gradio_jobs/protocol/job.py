@@ -277,11 +277,6 @@ class JobState:
         return self.phase is Phase.RUNNING
 
     @property
-    def joined_server(self) -> bool:
-        """The server has the job (some routes never give it an id)."""
-        return self.phase is not Phase.JOINING
-
-    @property
     def cancel_requests(self) -> tuple[CancelAction, ...]:
         """The cancel requests sent for the job and not answered yet, oldest first."""
         return tuple(self._cancel_requests)

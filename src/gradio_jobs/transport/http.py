@@ -266,7 +266,7 @@ class HttpTransport:
 
         At most ``MAX_TRANSFERS`` at once per transport; arguments as for :meth:`send`.
         """
-        async with self._transfers:
+        async with self.transfer_slot():
             with _unreachable(url, what):
                 async with self.stream_client.stream(method, url, **kwargs) as response:
                     yield response
