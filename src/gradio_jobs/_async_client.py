@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import AsyncIterable, Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ._async_job import AsyncJob, Dispatch, EventListener
-from ._call import Deadline, PreparedCall, prepare_call
+from ._call import CallRequest, PreparedCall, call_request, prepare_call
 from ._exceptions import AuthenticationError, GradioJobsError, ServerError, UnsupportedServerError
-from ._map import AsyncMapRun, MapProgress, start_async_map
+from ._map import AsyncMapRun, map_request, start_async_map
 from ._options import ClientOptions
+from ._signatures import parameters_of
 from ._spaces import find_stored_token, resolve_space, space_id_of
 
 if TYPE_CHECKING:
@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from .transport import HttpTransport
 from ._view_api import view_api
 from .protocol.api import App, build_app
-from .protocol.status import LogMessage, StatusUpdate
 
 __all__ = ["AsyncClient"]
 
@@ -177,19 +176,8 @@ class AsyncClient:
 
     # -- calling --------------------------------------------------------------------------
 
-    def submit(
-        self,
-        *args: Any,
-        api_name: str | None = None,
-        fn_index: int | None = None,
-        result_callbacks: Callable[..., Any] | Sequence[Callable[..., Any]] | None = None,
-        deadline: Deadline | float | None = None,
-        on_status: Callable[[StatusUpdate], Any] | None = None,
-        on_output: Callable[[Any], Any] | None = None,
-        on_log: Callable[[LogMessage], Any] | None = None,
-        keep_outputs: int | None = None,
-        **kwargs: Any,
-    ) -> AsyncJob:
+    @parameters_of(call_request)
+    def submit(self, *args: Any, **kwargs: Any) -> AsyncJob:
         """Start a job and return it at once (call it on the client's event loop, connected).
 
         ``args`` and ``kwargs`` are the endpoint's inputs (omitted ones take their defaults);
@@ -202,54 +190,34 @@ class AsyncClient:
         is logged. ``keep_outputs=N`` keeps only the last N outputs of a long generator (the
         final value is always kept). Bad arguments raise here, before anything is sent.
         """
-        call = self._prepare(
-            args, kwargs, api_name=api_name, fn_index=fn_index, result_callbacks=result_callbacks,
-            deadline=deadline, on_status=on_status, on_output=on_output, on_log=on_log, keep_outputs=keep_outputs,
-        )
-        return self._launch(call)
+        return self._launch(self._prepare(call_request(*args, **kwargs)))
 
-    async def predict(
-        self,
-        *args: Any,
-        api_name: str | None = None,
-        fn_index: int | None = None,
-        deadline: Deadline | float | None = None,
-        **kwargs: Any,
-    ) -> Any:
+    @parameters_of(call_request)
+    async def predict(self, *args: Any, **kwargs: Any) -> Any:
         """Run a job and return its result (the final value for generators).
 
-        ``args``/``kwargs``, ``api_name``, ``fn_index`` and ``deadline`` are those of
-        :meth:`submit`. Connects first if needed. Cancelling the awaiting task cancels the job
-        on the server.
+        ``args``/``kwargs`` (the inputs), ``api_name``, ``fn_index``, ``deadline``,
+        ``keep_outputs`` and the callbacks ``on_status``, ``on_output``, ``on_log`` and
+        ``result_callbacks`` are those of :meth:`submit`. Connects first if needed. Cancelling the
+        awaiting task cancels the job on the server.
         """
         await self.connect()
-        job = self.submit(*args, api_name=api_name, fn_index=fn_index, deadline=deadline, **kwargs)
+        job = self.submit(*args, **kwargs)
         try:
             return await job
         except asyncio.CancelledError:
             job.cancel()
             raise
 
-    def map(
-        self,
-        inputs: Iterable[Any] | AsyncIterable[Any],
-        *,
-        api_name: str | None = None,
-        fn_index: int | None = None,
-        concurrency: int = 8,
-        stop_on_error: bool = False,
-        on_progress: Callable[[MapProgress], Any] | None = None,
-    ) -> AsyncMapRun:
+    @parameters_of(map_request)
+    def map(self, *args: Any, **kwargs: Any) -> AsyncMapRun:
         """``async for result in client.map(inputs, api_name=...)``: one result per input, in order.
 
         ``api_name`` or ``fn_index`` names the endpoint. See :func:`gradio_jobs.amap_jobs` for
         ``inputs``, ``concurrency`` (jobs in flight, default 8), ``stop_on_error`` (default
         False: a failed input yields its error) and ``on_progress``.
         """
-        return start_async_map(
-            self, inputs, api_name=api_name, fn_index=fn_index, concurrency=concurrency,
-            stop_on_error=stop_on_error, on_progress=on_progress,
-        )
+        return start_async_map(self, map_request(*args, **kwargs))
 
     async def view_api(
         self, all_endpoints: bool | None = None, print_info: bool = True, return_format: str | None = None
@@ -294,12 +262,12 @@ class AsyncClient:
 
     # -- the submit path both clients share ------------------------------------------------
 
-    def _prepare(self, args: Sequence[Any], kwargs: Mapping[str, Any], **submit_options: Any) -> PreparedCall:
-        """Bind a call and check its options: pure, may run on any thread."""
+    def _prepare(self, request: CallRequest) -> PreparedCall:
+        """Bind a call to the app: pure, may run on any thread."""
         runtime = self._connected()
         if runtime.closing or self._closed:
             raise GradioJobsError("the client is closed")
-        return prepare_call(runtime.app, self.session_hash, args, kwargs, **submit_options)
+        return prepare_call(runtime.app, self.session_hash, request)
 
     def _launch(
         self, call: PreparedCall, listener: EventListener | None = None, dispatch: Dispatch | None = None

@@ -17,7 +17,7 @@ from .protocol.api import App, Endpoint
 from .protocol.job import JobState
 from .protocol.status import LogMessage, StatusUpdate
 
-__all__ = ["Deadline", "PreparedCall", "prepare_call"]
+__all__ = ["CallRequest", "Deadline", "PreparedCall", "call_request", "prepare_call"]
 
 
 @dataclass(frozen=True)
@@ -56,27 +56,45 @@ class PreparedCall:
     session_hash: str
 
 
-def prepare_call(
-    app: App,
-    session_hash: str,
-    args: Sequence[Any],
-    kwargs: Mapping[str, Any],
-    *,
-    api_name: str | None,
-    fn_index: int | None,
-    result_callbacks: Callable[..., Any] | Sequence[Callable[..., Any]] | None,
-    deadline: Deadline | float | None,
-    on_status: Callable[[StatusUpdate], Any] | None,
-    on_output: Callable[[Any], Any] | None,
-    on_log: Callable[[LogMessage], Any] | None,
-    keep_outputs: int | None,
-) -> PreparedCall:
-    """Choose the endpoint, bind the arguments and check every option; raises before anything is sent."""
-    endpoint = app.endpoint(api_name=api_name, fn_index=fn_index)
-    data = endpoint.bind(args, kwargs)
-    files.local_files(data)  # a missing input file fails here, before anything is sent
+@dataclass(frozen=True)
+class CallRequest:
+    """A call as the caller asked for it, its options checked; not yet bound to an endpoint."""
+
+    args: tuple[Any, ...]
+    kwargs: Mapping[str, Any]
+    api_name: str | None
+    fn_index: int | None
+    callbacks: JobCallbacks
+    deadline: Deadline | None
+    keep_outputs: int | None
+
+
+def call_request(
+    *args: Any,
+    api_name: str | None = None,
+    fn_index: int | None = None,
+    result_callbacks: Callable[..., Any] | Sequence[Callable[..., Any]] | None = None,
+    deadline: Deadline | float | None = None,
+    on_status: Callable[[StatusUpdate], Any] | None = None,
+    on_output: Callable[[Any], Any] | None = None,
+    on_log: Callable[[LogMessage], Any] | None = None,
+    keep_outputs: int | None = None,
+    **kwargs: Any,
+) -> CallRequest:
+    """The parameters of ``submit`` and ``predict`` (both clients'), checked and gathered.
+
+    This one list is what the four methods take (see ``_signatures.parameters_of``).
+    """
     if callable(result_callbacks):
         result_callbacks = [result_callbacks]
     callbacks = JobCallbacks(on_status, on_output, on_log, list(result_callbacks or ()))
-    state = JobState(endpoint, app.capabilities, keep_outputs)
-    return PreparedCall(endpoint, data, state, callbacks, Deadline.of(deadline), session_hash)
+    return CallRequest(args, kwargs, api_name, fn_index, callbacks, Deadline.of(deadline), keep_outputs)
+
+
+def prepare_call(app: App, session_hash: str, request: CallRequest) -> PreparedCall:
+    """Choose the endpoint, bind the arguments and check the files; raises before anything is sent."""
+    endpoint = app.endpoint(api_name=request.api_name, fn_index=request.fn_index)
+    data = endpoint.bind(request.args, request.kwargs)
+    files.local_files(data)  # a missing input file fails here, before anything is sent
+    state = JobState(endpoint, app.capabilities, request.keep_outputs)
+    return PreparedCall(endpoint, data, state, request.callbacks, request.deadline, session_hash)

@@ -6,19 +6,19 @@ Nothing here decides anything: each call is the async client's, run on the loop 
 from __future__ import annotations
 
 import weakref
-from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Mapping
 from typing import Any
 
 from . import _loop
 from ._async_client import AsyncClient
-from ._call import Deadline, PreparedCall
+from ._call import PreparedCall, call_request
 from ._callbacks import Call, run_calls
 from ._job import Job
-from ._map import AsyncMapRun, MapProgress, MapRun, ProgressCallback, start_async_map, start_map
+from ._map import AsyncMapRun, MapRun, map_request, start_async_map, start_map
 from ._options import ClientOptions
+from ._signatures import parameters_of
 from ._view_api import view_api
 from .protocol.api import App
-from .protocol.status import LogMessage, StatusUpdate
 
 __all__ = ["Client", "amap_jobs", "map_jobs"]
 
@@ -90,19 +90,8 @@ class Client:
         """The app's API model."""
         return self._async.app
 
-    def submit(
-        self,
-        *args: Any,
-        api_name: str | None = None,
-        fn_index: int | None = None,
-        result_callbacks: Callable[..., Any] | Sequence[Callable[..., Any]] | None = None,
-        deadline: Deadline | float | None = None,
-        on_status: Callable[[StatusUpdate], Any] | None = None,
-        on_output: Callable[[Any], Any] | None = None,
-        on_log: Callable[[LogMessage], Any] | None = None,
-        keep_outputs: int | None = None,
-        **kwargs: Any,
-    ) -> Job:
+    @parameters_of(call_request)
+    def submit(self, *args: Any, **kwargs: Any) -> Job:
         """Start a job and return it at once. Bad arguments raise here, before anything is sent.
 
         ``args`` and ``kwargs`` are the endpoint's inputs (omitted ones take their defaults);
@@ -115,10 +104,7 @@ class Client:
         awaitable one returns runs on the loop). ``keep_outputs=N`` keeps only the last N
         outputs of a long generator (the final value is always kept).
         """
-        call = self._async._prepare(
-            args, kwargs, api_name=api_name, fn_index=fn_index, result_callbacks=result_callbacks,
-            deadline=deadline, on_status=on_status, on_output=on_output, on_log=on_log, keep_outputs=keep_outputs,
-        )
+        call = self._async._prepare(call_request(*args, **kwargs))
         job = Job(call.state, self)
         _loop.call_soon(self._launch, call, job)
         return job
@@ -139,40 +125,25 @@ class Client:
     def _run_awaitable(self, awaitable: Awaitable[Any]) -> None:
         _loop.call_soon(self._async._run_awaitable, awaitable)
 
-    def predict(
-        self,
-        *args: Any,
-        api_name: str | None = None,
-        fn_index: int | None = None,
-        deadline: Deadline | float | None = None,
-        **kwargs: Any,
-    ) -> Any:
+    @parameters_of(call_request)
+    def predict(self, *args: Any, **kwargs: Any) -> Any:
         """Run a job and wait for its result (the final value for generators).
 
-        ``args``/``kwargs``, ``api_name``, ``fn_index`` and ``deadline`` are those of
-        :meth:`submit`. Ctrl+C while waiting cancels the job on the server.
+        ``args``/``kwargs`` (the inputs), ``api_name``, ``fn_index``, ``deadline``,
+        ``keep_outputs`` and the callbacks ``on_status``, ``on_output``, ``on_log`` and
+        ``result_callbacks`` are those of :meth:`submit`. Ctrl+C while waiting cancels the job on the
+        server.
         """
-        return self.submit(*args, api_name=api_name, fn_index=fn_index, deadline=deadline, **kwargs).result()
+        return self.submit(*args, **kwargs).result()
 
-    def map(
-        self,
-        inputs: Iterable[Any],
-        *,
-        api_name: str | None = None,
-        fn_index: int | None = None,
-        concurrency: int = 8,
-        stop_on_error: bool = False,
-        on_progress: Callable[[MapProgress], Any] | None = None,
-    ) -> MapRun:
+    @parameters_of(map_request)
+    def map(self, *args: Any, **kwargs: Any) -> MapRun:
         """Call one endpoint (``api_name`` or ``fn_index``) on each of the ``inputs``, at most
         ``concurrency`` jobs at once (default 8); yields the results in input order (see
         :func:`gradio_jobs.map_jobs`). A failed item yields its error in its place unless
         ``stop_on_error=True``; ``.progress`` sums up the run and ``on_progress(MapProgress)``
         hears each change."""
-        return start_map(
-            self._async, inputs, api_name=api_name, fn_index=fn_index, concurrency=concurrency,
-            stop_on_error=stop_on_error, on_progress=on_progress, owner=self,
-        )
+        return map_jobs(self, *args, **kwargs)
 
     def view_api(
         self, all_endpoints: bool | None = None, print_info: bool = True, return_format: str | None = None
@@ -214,16 +185,8 @@ class Client:
         return repr(self._async).replace("AsyncClient", "Client", 1)
 
 
-def map_jobs(
-    client: Client,
-    inputs: Iterable[Any],
-    *,
-    api_name: str | None = None,
-    fn_index: int | None = None,
-    concurrency: int = 8,
-    stop_on_error: bool = False,
-    on_progress: ProgressCallback | None = None,
-) -> MapRun:
+@parameters_of(map_request)
+def map_jobs(client: Client, *args: Any, **kwargs: Any) -> MapRun:
     """Run one endpoint over many inputs with the sync ``client``, at most ``concurrency``
     jobs at once (default 8); ``client.map(...)`` does the same.
 
@@ -244,23 +207,12 @@ def map_jobs(
     """
     if isinstance(client, AsyncClient):
         raise TypeError("map_jobs() takes a sync Client; use amap_jobs() with an AsyncClient")
-    return start_map(
-        client._async, inputs, api_name=api_name, fn_index=fn_index, concurrency=concurrency,
-        stop_on_error=stop_on_error, on_progress=on_progress, owner=client,
-    )
+    return start_map(client._async, map_request(*args, **kwargs), owner=client)
 
 
 
-def amap_jobs(
-    client: AsyncClient,
-    inputs: Iterable[Any] | AsyncIterable[Any],
-    *,
-    api_name: str | None = None,
-    fn_index: int | None = None,
-    concurrency: int = 8,
-    stop_on_error: bool = False,
-    on_progress: ProgressCallback | None = None,
-) -> AsyncMapRun:
+@parameters_of(map_request)
+def amap_jobs(client: AsyncClient, *args: Any, **kwargs: Any) -> AsyncMapRun:
     """The async twin of :func:`map_jobs`: ``async for result in amap_jobs(client, inputs, ...)``.
 
     ``api_name``, ``fn_index``, ``concurrency`` (default 8) and ``stop_on_error`` (default
@@ -271,10 +223,7 @@ def amap_jobs(
     """
     if isinstance(client, Client):
         raise TypeError("amap_jobs() takes an AsyncClient; use map_jobs() with a sync Client")
-    return start_async_map(
-        client, inputs, api_name=api_name, fn_index=fn_index, concurrency=concurrency,
-        stop_on_error=stop_on_error, on_progress=on_progress,
-    )
+    return start_async_map(client, map_request(*args, **kwargs))
 
 
 async def _connect(client: AsyncClient) -> AsyncClient:

@@ -26,7 +26,7 @@ from ._exceptions import GradioJobsError
 if TYPE_CHECKING:
     from ._async_client import AsyncClient
 
-__all__ = ["AsyncMapRun", "MapProgress", "MapRun", "start_async_map", "start_map"]
+__all__ = ["AsyncMapRun", "MapProgress", "MapRequest", "MapRun", "map_request", "start_async_map", "start_map"]
 
 logger = logging.getLogger("gradio_jobs")
 
@@ -164,16 +164,40 @@ class _Ledger:
         )
 
 
-def _check_concurrency(concurrency: int) -> int:
-    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
-        raise ValueError(f"concurrency must be a positive int, got {concurrency!r}")
-    return concurrency
+@dataclass(frozen=True)
+class MapRequest:
+    """A map as the caller asked for it, its options checked."""
+
+    inputs: Iterable[Any] | AsyncIterable[Any]
+    total: int | None  # the number of inputs where they have a length
+    api_name: str | None
+    fn_index: int | None
+    concurrency: int
+    stop_on_error: bool
+    on_progress: ProgressCallback | None
 
 
-def _check_inputs(inputs: Any) -> int | None:
+def map_request(
+    inputs: Iterable[Any] | AsyncIterable[Any],
+    *,
+    api_name: str | None = None,
+    fn_index: int | None = None,
+    concurrency: int = 8,
+    stop_on_error: bool = False,
+    on_progress: ProgressCallback | None = None,
+) -> MapRequest:
+    """The parameters of every map (``map_jobs``, ``amap_jobs``, both clients' ``map``), checked.
+
+    This one list is what the four take (see ``_signatures.parameters_of``).
+    """
     if isinstance(inputs, (str, bytes)):
         raise TypeError("inputs must be an iterable of inputs (one per job), not a single string")
-    return len(inputs) if isinstance(inputs, Sized) else None
+    if not isinstance(inputs, (Iterable, AsyncIterable)):
+        raise TypeError(f"inputs must be an iterable of inputs (one per job), got {type(inputs).__name__}")
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+        raise ValueError(f"concurrency must be a positive int, got {concurrency!r}")
+    total = len(inputs) if isinstance(inputs, Sized) else None
+    return MapRequest(inputs, total, api_name, fn_index, concurrency, stop_on_error, on_progress)
 
 
 _EXHAUSTED: Any = object()
@@ -197,19 +221,11 @@ class _Step:
 class _MapEngine:
     """The one map implementation, run on the client's event loop (see the module docstring)."""
 
-    def __init__(
-        self,
-        client: AsyncClient,
-        total: int | None,
-        api_name: str | None,
-        fn_index: int | None,
-        concurrency: int,
-        stop_on_error: bool,
-    ) -> None:
+    def __init__(self, client: AsyncClient, request: MapRequest) -> None:
         self._client = client
-        self._api_name = api_name
-        self._fn_index = fn_index
-        self._ledger = _Ledger(total, concurrency, stop_on_error)
+        self._api_name = request.api_name
+        self._fn_index = request.fn_index
+        self._ledger = _Ledger(request.total, request.concurrency, request.stop_on_error)
         self._jobs: dict[int, AsyncJob] = {}
         #: Indices of the jobs that finished, in finishing order, not yet taken into account.
         self._finished: deque[int] = deque()
@@ -541,38 +557,17 @@ class AsyncMapRun(_RunShell, AsyncIterator[Any]):
             logger.debug("map: could not close a dropped run", exc_info=True)
 
 
-def start_map(
-    client: AsyncClient,
-    inputs: Iterable[Any],
-    *,
-    api_name: str | None,
-    fn_index: int | None,
-    concurrency: int,
-    stop_on_error: bool,
-    on_progress: ProgressCallback | None,
-    owner: object = None,
-) -> MapRun:
+def start_map(client: AsyncClient, request: MapRequest, owner: object = None) -> MapRun:
     """A sync map over the connected async ``client`` (see :func:`gradio_jobs.map_jobs`);
     ``owner``, the sync client, lives as long as the run."""
-    client.app.endpoint(api_name=api_name, fn_index=fn_index)  # a wrong name raises here, once
-    total = _check_inputs(inputs)
-    engine = _MapEngine(client, total, api_name, fn_index, _check_concurrency(concurrency), stop_on_error)
-    return MapRun(engine, inputs, on_progress, stop_on_error, owner=owner)
+    if not isinstance(request.inputs, Iterable):
+        raise TypeError("a sync map takes an iterable of inputs; iterate an async one with AsyncClient.map")
+    client.app.endpoint(api_name=request.api_name, fn_index=request.fn_index)  # a wrong name raises here, once
+    return MapRun(_MapEngine(client, request), request.inputs, request.on_progress, request.stop_on_error, owner=owner)
 
 
-def start_async_map(
-    client: AsyncClient,
-    inputs: Iterable[Any] | AsyncIterable[Any],
-    *,
-    api_name: str | None,
-    fn_index: int | None,
-    concurrency: int,
-    stop_on_error: bool,
-    on_progress: ProgressCallback | None,
-) -> AsyncMapRun:
+def start_async_map(client: AsyncClient, request: MapRequest) -> AsyncMapRun:
     """An async map over ``client`` (see :func:`gradio_jobs.amap_jobs`)."""
     if client.connected:
-        client.app.endpoint(api_name=api_name, fn_index=fn_index)
-    total = _check_inputs(inputs)
-    engine = _MapEngine(client, total, api_name, fn_index, _check_concurrency(concurrency), stop_on_error)
-    return AsyncMapRun(engine, inputs, on_progress, stop_on_error)
+        client.app.endpoint(api_name=request.api_name, fn_index=request.fn_index)
+    return AsyncMapRun(_MapEngine(client, request), request.inputs, request.on_progress, request.stop_on_error)

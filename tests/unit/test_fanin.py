@@ -18,7 +18,7 @@ import pytest
 
 from gradio_jobs import AppError, ArgumentError, AsyncJob, GradioJobsError, Job, ProtocolError
 from gradio_jobs import _loop
-from gradio_jobs._call import prepare_call
+from gradio_jobs._call import call_request, prepare_call
 from gradio_jobs import (
     ALL_COMPLETED,
     FIRST_COMPLETED,
@@ -365,10 +365,7 @@ class StandInAsyncClient:
     def submit(self, *args: Any, api_name: str | None = None, fn_index: int | None = None, **kwargs: Any) -> AsyncJob:
         if args and args[0] == self.refuse:
             raise ArgumentError(f"refused {args[0]!r}")
-        call = prepare_call(
-            APP, self.session_hash, (1, 2), {}, api_name="/add", fn_index=None, result_callbacks=None, deadline=None,
-            on_status=None, on_output=None, on_log=None, keep_outputs=None,
-        )
+        call = prepare_call(APP, self.session_hash, call_request(1, 2, api_name="/add"))
         job = AsyncJob(self, call)  # type: ignore[arg-type]
         with self.cond:
             self.calls.append((args, kwargs))
