@@ -30,6 +30,8 @@ _lock = threading.Lock()
 _loop: asyncio.AbstractEventLoop | None = None
 _thread: threading.Thread | None = None
 _callbacks: concurrent.futures.ThreadPoolExecutor | None = None
+#: The loop's default executor, which only resolves host names.
+_resolver: concurrent.futures.ThreadPoolExecutor | None = None
 #: The async clients of the open sync clients, held strongly: the loop thread lives while
 #: there is one, and they are closed at exit (their sync clients may be gone by then).
 _clients: set[Any] = set()
@@ -40,11 +42,12 @@ _retiring: set[asyncio.Task[None]] = set()
 
 
 def _serve(ready: threading.Event) -> None:
-    global _loop
+    global _loop, _resolver
     new_loop = asyncio.new_event_loop()
     # The loop's default executor only resolves host names for new connections: one
     # thread is plenty, and it keeps the thread count independent of the number of jobs.
-    new_loop.set_default_executor(concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="gradio-jobs-dns"))
+    _resolver = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="gradio-jobs-dns")
+    new_loop.set_default_executor(_resolver)
     asyncio.set_event_loop(new_loop)
     _loop = new_loop
     ready.set()
@@ -178,42 +181,44 @@ async def _retire(client: Any) -> None:
     with _lock:
         _clients.discard(client)
     detached = _detach_if_idle()
-    if detached is not None:
-        # On the loop thread itself: join its resolver thread here, then _stop just stops it.
-        await detached[0].shutdown_default_executor()
     _stop(detached)
 
 
-_Detached = tuple[asyncio.AbstractEventLoop, threading.Thread, "concurrent.futures.ThreadPoolExecutor | None"]
+_Detached = tuple[
+    asyncio.AbstractEventLoop,
+    threading.Thread,
+    "concurrent.futures.ThreadPoolExecutor | None",  # the callback thread's
+    "concurrent.futures.ThreadPoolExecutor | None",  # the resolver's
+]
 
 
 def _detach_if_idle() -> _Detached | None:
     """If no client needs the loop, forget it (under the lock, so that a client opening now
     starts a new one) and return what must be stopped."""
-    global _loop, _thread, _callbacks
+    global _loop, _thread, _callbacks, _resolver
     with _lock:
         if _clients or _opening or _loop is None or _thread is None:
             return None
-        detached = (_loop, _thread, _callbacks)
-        _loop = _thread = _callbacks = None
+        detached = (_loop, _thread, _callbacks, _resolver)
+        _loop = _thread = _callbacks = _resolver = None
     return detached
 
 
 def _stop(detached: _Detached | None) -> None:
     if detached is None:
         return
-    old_loop, thread, callbacks = detached
+    old_loop, thread, callbacks, resolver = detached
+    if callbacks is not None:
+        callbacks.shutdown(wait=False)  # a callback may be the very caller of close()
     if thread.is_alive() and threading.current_thread() is not thread:
-        try:
-            asyncio.run_coroutine_threadsafe(old_loop.shutdown_default_executor(), old_loop).result(2)
-        except Exception:
-            logger.debug("the loop's resolver thread did not stop in time", exc_info=True)
         old_loop.call_soon_threadsafe(old_loop.stop)
         thread.join(2)
-    elif thread.is_alive():
+        # Joined here, not by the loop's shutdown_default_executor(), which starts one more
+        # thread just to join this one. A lookup in flight is bounded by the system resolver.
+        if resolver is not None:
+            resolver.shutdown(wait=True)
+    else:  # on the loop thread itself (a dropped client's close): its threads end on their own
         old_loop.stop()
-    if callbacks is not None:
-        callbacks.shutdown(wait=False)
 
 
 def _close_all_at_exit() -> None:
