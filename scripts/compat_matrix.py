@@ -2,8 +2,9 @@
 
     python scripts/compat_matrix.py [build/compat.json] [README.md]
 
-The results come from ``tests/integration/test_generations.py`` (``./dev matrix`` runs it
-and then this script): each cell is what that test found on that server version.
+The results come from ``tests/integration/test_generations.py`` and
+``tests/integration/test_stream_inputs.py`` (``./dev matrix`` runs them and then this
+script): each cell is what a test found on that server version.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ END = "<!-- compat-matrix:end -->"
 COLUMNS = [
     "protocol", "calculator", "fn_index only", "app without queue", "generators", "gr.Progress", "logs", "gr.Error",
     "queue rank/ETA", "gr.State", "files", "direct (queue=False)", "cancel queued", "cancel running",
+    "streaming inputs",
 ]
 
 

@@ -1,9 +1,15 @@
 """gradio-jobs: a job-centred client for Gradio apps.
 
 ``from gradio_jobs import Client`` is a drop-in for ``gradio_client.Client``;
-``AsyncClient`` is the same client for async code.
+``AsyncClient`` is the same client for async code. ``gradio_jobs.utils``,
+``gradio_jobs.exceptions``, ``gradio_jobs.data_classes`` and ``gradio_jobs.client`` stand for
+the official modules of the same names.
 """
 
+from typing import TYPE_CHECKING, Any
+
+from . import client as client  # gradio_jobs.client, as gradio_client.client (not in __all__)
+from . import data_classes, exceptions, utils
 from ._async_client import AsyncClient
 from ._async_job import AsyncJob
 from ._call import Deadline
@@ -18,11 +24,14 @@ from ._exceptions import (
     GradioJobsError,
     InputFileError,
     JobTimeoutError,
+    PrivateNetworkError,
     ProtocolError,
     QueueError,
     QueueFullError,
+    SerializationSetupError,
     ServerError,
     ServerUnreachableError,
+    SpaceDuplicationError,
     SpaceError,
     SpaceNotFoundError,
     SpaceUnavailableError,
@@ -36,10 +45,14 @@ from ._map import AsyncMapRun, MapProgress, MapRun
 from ._options import ClientOptions
 from ._retry import RetryPolicy, SubmitRetry
 from ._version import __version__
+from .data_classes import FileData
 from .protocol import events
-from .protocol.files import handle_file
+from .protocol.files import file, handle_file
 from .protocol.job import Timings
-from .protocol.status import LogMessage, ProgressUnit, Status, StatusUpdate
+from .protocol.status import LogMessage, OutputUpdate, ProgressUnit, Status, StatusUpdate
+
+if TYPE_CHECKING:
+    from .transport.errors import FileAccessError
 
 __all__ = [
     "__version__",
@@ -47,6 +60,11 @@ __all__ = [
     "AsyncClient",
     "ClientOptions",
     "handle_file",
+    "file",
+    "FileData",
+    "utils",
+    "exceptions",
+    "data_classes",
     "as_completed",
     "wait",
     "map_jobs",
@@ -67,6 +85,7 @@ __all__ = [
     "JobTimeoutError",
     "Status",
     "StatusUpdate",
+    "OutputUpdate",
     "ProgressUnit",
     "LogMessage",
     "events",
@@ -76,8 +95,11 @@ __all__ = [
     "AuthenticationError",
     "ConnectionLostError",
     "EndpointNotFoundError",
+    "FileAccessError",
     "FileTooLargeError",
     "InputFileError",
+    "SerializationSetupError",
+    "PrivateNetworkError",
     "ProtocolError",
     "QueueError",
     "QueueFullError",
@@ -86,7 +108,18 @@ __all__ = [
     "SpaceError",
     "SpaceNotFoundError",
     "SpaceUnavailableError",
+    "SpaceDuplicationError",
     "TooManyRequestsError",
     "UnsupportedServerError",
     "ValidationError",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """The errors that are also httpx's (``FileAccessError``) load with httpx, when first used:
+    ``import gradio_jobs`` alone does not import httpx."""
+    if name == "FileAccessError":
+        from .transport.errors import FileAccessError
+
+        return FileAccessError
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -8,17 +8,20 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from ._async_job import AsyncJob, Dispatch, EventListener
+from ._attributes import ClientAttributes
 from ._call import CallRequest, PreparedCall, call_request, prepare_call
+from ._duplicate import duplicate_request, duplicate_space
 from ._exceptions import AuthenticationError, GradioJobsError, ServerError, UnsupportedServerError
 from ._map import AsyncMapRun, map_request, start_async_map
-from ._options import ClientOptions
+from ._options import ClientOptions, token_fields
 from ._signatures import parameters_of
 from ._spaces import find_stored_token, resolve_space, space_id_of
 
 if TYPE_CHECKING:
+
     from ._runtime import ClientRuntime
     from .transport import HttpTransport
-from ._view_api import view_api
+from ._view_api import client_repr, view_api, with_api_info
 from .protocol.api import App, build_app
 
 __all__ = ["AsyncClient"]
@@ -36,12 +39,13 @@ def normalize_src(src: str) -> str:
     return src if src.endswith("/") else src + "/"
 
 
-class AsyncClient:
+class AsyncClient(ClientAttributes):
     """An async client for one Gradio app.
 
-    ``src`` is the app's URL or a Hugging Face Space id (``"owner/name"``); ``hf_token`` a
-    Hugging Face token (also ``token=``). Every other option is a keyword of
-    :class:`ClientOptions` (``download_files``, ``headers``, ``auth``, ``retry``, ...), or
+    ``src`` is the app's URL or a Hugging Face Space id (``"owner/name"``); ``token`` a
+    Hugging Face token (``hf_token=`` is accepted too, the name of older ``gradio_client``
+    versions). Every other option is a keyword of :class:`ClientOptions`
+    (``download_files``, ``headers``, ``auth``, ``oauth_token``, ``retry``, ...), or
     ``options=ClientOptions(...)``.
 
     Use it as ``async with AsyncClient(url) as client:``, or ``await client.connect()``
@@ -50,10 +54,15 @@ class AsyncClient:
     """
 
     def __init__(
-        self, src: str, hf_token: str | None = None, *, options: ClientOptions | None = None, **option_fields: Any
+        self,
+        src: str,
+        token: str | None = None,
+        *,
+        hf_token: str | None = None,
+        options: ClientOptions | None = None,
+        **option_fields: Any,
     ) -> None:
-        if hf_token is not None:
-            option_fields.setdefault("token", hf_token)
+        option_fields.update(token_fields(token, hf_token))
         self.options = ClientOptions.build(options, "AsyncClient.__init__()", **option_fields)
         #: ``"owner/name"`` when ``src`` names a Hugging Face Space; its URL is found on connect.
         self.space_id = space_id_of(src) if isinstance(src, str) else None
@@ -76,6 +85,9 @@ class AsyncClient:
     def connected(self) -> bool:
         """The client has read the app's description (and is not closed)."""
         return self._runtime is not None and not self._closed
+
+    def _core(self) -> AsyncClient:
+        return self
 
     def _connected(self) -> ClientRuntime:
         if self._runtime is None:
@@ -128,7 +140,8 @@ class AsyncClient:
         if token:
             headers.setdefault("x-hf-authorization", f"Bearer {token}")
         transport = HttpTransport(
-            self.src, headers=headers, verify=options.ssl_verify, httpx_kwargs=options.httpx_kwargs
+            self.src, headers=headers, verify=options.ssl_verify, httpx_kwargs=options.httpx_kwargs,
+            allow_private_network=options.allow_private_network_files,
         )
         try:
             app = await self._describe(transport)
@@ -149,8 +162,11 @@ class AsyncClient:
         try:
             config = await transport.get_json(self.src + "config", "Loading the app's config")
         except AuthenticationError as exc:
-            if auth is None:
-                exc.args = (f"{exc.args[0]}; pass auth=(username, password) to log in",)
+            # The official client's words first.
+            hint = "; pass auth=(username, password) to log in" if auth is None else ""
+            exc.args = (
+                f"Could not load {self.src} as credentials were not provided. Please login. ({exc.args[0]}{hint})",
+            )
             raise
         if not isinstance(config, dict):
             raise UnsupportedServerError(f"{self.src}config is not a Gradio config")
@@ -170,6 +186,7 @@ class AsyncClient:
             logger.warning("the app has no usable API description (%s); reading the endpoints from its config", exc)
             info = None
         app = build_app(self.src, config, info if isinstance(info, dict) else None)
+        app = await with_api_info(transport, app)  # what view_api() shows, as the official client reads it
         if self.options.verbose:
             logger.info("Loaded as API: %s (gradio %s)", self.src, app.capabilities.version_string)
         return app
@@ -182,8 +199,11 @@ class AsyncClient:
 
         ``args`` and ``kwargs`` are the endpoint's inputs (omitted ones take their defaults);
         ``api_name`` (``"/add"``) or ``fn_index`` names the endpoint (default: the only one).
-        ``deadline`` (seconds, or a :class:`Deadline` with ``queue``/``run``/``total``) cancels
-        the job on the server when it runs out and fails it with ``JobTimeoutError``.
+        ``headers`` are sent with this job's requests, over the client's (every job also
+        sends ``x-gradio-user: api``, and in a Gradio app's handler calling a Space the end
+        user's ZeroGPU ``x-ip-token``). ``deadline`` (seconds, or a :class:`Deadline` with
+        ``queue``/``run``/``total``) cancels the job on the server when it runs out and fails
+        it with ``JobTimeoutError``.
         ``on_status(StatusUpdate)``, ``on_output(value)``, ``on_log(LogMessage)`` and the
         ``result_callbacks`` (``fn(*outputs)`` on success) are called on the loop, in the
         order of the job's events; an awaitable one returns runs as a task, one that raises
@@ -196,7 +216,7 @@ class AsyncClient:
     async def predict(self, *args: Any, **kwargs: Any) -> Any:
         """Run a job and return its result (the final value for generators).
 
-        ``args``/``kwargs`` (the inputs), ``api_name``, ``fn_index``, ``deadline``,
+        ``args``/``kwargs`` (the inputs), ``api_name``, ``fn_index``, ``headers``, ``deadline``,
         ``keep_outputs`` and the callbacks ``on_status``, ``on_output``, ``on_log`` and
         ``result_callbacks`` are those of :meth:`submit`. Connects first if needed. Cancelling the
         awaiting task cancels the job on the server.
@@ -224,8 +244,10 @@ class AsyncClient:
     ) -> Any:
         """Describe the endpoints, as :meth:`gradio_jobs.Client.view_api` does (connecting first if needed).
 
-        ``all_endpoints=True`` includes undocumented endpoints; ``print_info`` (default True)
-        prints the summary; ``return_format="dict"`` returns the description as a dict.
+        ``all_endpoints`` True also lists the unnamed endpoints (None, the default: only when
+        there is no named one); ``print_info`` (default True) prints the text;
+        ``return_format`` None (the default) returns None, ``"str"`` the text, ``"dict"``
+        the official client's dict of the public endpoints.
         """
         await self.connect()
         return view_api(self.app, all_endpoints, print_info, return_format)
@@ -250,6 +272,31 @@ class AsyncClient:
         if self._runtime is not None:
             await self._runtime.aclose()
 
+    @classmethod
+    @parameters_of(duplicate_request)
+    async def duplicate(cls, *args: Any, **kwargs: Any) -> AsyncClient:
+        """``await AsyncClient.duplicate(from_id, ...)``: copy the Hugging Face Space
+        ``from_id`` into your account and return a connected client of the copy (see
+        ``Client.duplicate``, which does the same on its loop thread).
+
+        ``to_id`` names the copy (default: the token's user name and the original's name; an
+        existing copy is reused). ``token`` may create Spaces (default: the stored one).
+        ``private`` (default True), ``hardware`` (default: the original's; upgrades are
+        billed), ``secrets`` (added to a new copy only) and ``sleep_timeout`` (minutes,
+        default 5, for hardware other than ``cpu-basic``) set up the copy. ``max_workers`` is
+        accepted and ignored; ``verbose`` (default True) logs each step. Other keywords go to
+        the new client (:class:`ClientOptions`). The Hub's requests run on threads of their
+        own, never on the event loop.
+        """
+        request = duplicate_request(*args, **kwargs)
+        keywords = request.client_keywords_for(cls)
+        client = cls(await duplicate_space(request), token=request.token, **keywords)
+        try:
+            return await client.connect()
+        except BaseException:
+            await client.close()
+            raise
+
     async def __aenter__(self) -> AsyncClient:
         return await self.connect()
 
@@ -257,8 +304,10 @@ class AsyncClient:
         await self.close()
 
     def __repr__(self) -> str:
-        version = self._runtime.app.capabilities.version_string if self._runtime else "not connected"
-        return f"<AsyncClient {self.src} ({version})>"
+        """The ``view_api()`` text, as the official client's (``<AsyncClient src (not connected)>`` before)."""
+        return client_repr(self, "AsyncClient")
+
+    __str__ = __repr__
 
     # -- the submit path both clients share ------------------------------------------------
 
@@ -267,7 +316,7 @@ class AsyncClient:
         runtime = self._connected()
         if runtime.closing or self._closed:
             raise GradioJobsError("the client is closed")
-        return prepare_call(runtime.app, self.session_hash, request)
+        return prepare_call(runtime.app, self.session_hash, request, self.add_zero_gpu_headers({}))
 
     def _launch(
         self, call: PreparedCall, listener: EventListener | None = None, dispatch: Dispatch | None = None

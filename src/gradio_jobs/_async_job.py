@@ -67,6 +67,7 @@ class AsyncJob:
         self._data = call.data
         self._state = call.state
         self._session_hash = call.session_hash
+        self._headers = call.headers
         self._callbacks = call.callbacks if call.callbacks else None
         self._deadline = call.deadline
         self._listener = listener
@@ -323,9 +324,11 @@ class AsyncJob:
                     return
             if host.route(self._endpoint) is not Route.SESSION_STREAM:
                 # The job's own connection carries it from here to its end (it calls accepted()).
-                self._connection = host.open_route(self._port, self._endpoint, self._data, self._session_hash)
+                self._connection = host.open_route(
+                    self._port, self._endpoint, self._data, self._session_hash, self._headers
+                )
                 return
-            job_id = await host.join(self._endpoint, self._data, self._session_hash)
+            job_id = await host.join(self._endpoint, self._data, self._session_hash, self._headers)
         except asyncio.CancelledError:
             self._apply(state.lost("the client was closed while the job was joining"))
             raise
@@ -339,6 +342,9 @@ class AsyncJob:
             return
         self._apply(state.joined(job_id))
         host.register(job_id, self._port, self._session_hash)
+        if self._endpoint.streams_inputs:
+            # A call sends one input: its stream ends here, so the server answers it and completes.
+            host.end_input_stream(self._endpoint, job_id)
         if state.cancelling:
             # Cancelled (or expired) while joining: now that it has an id, stop it.
             host.cancels.request(self._port)

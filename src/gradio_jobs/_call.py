@@ -54,6 +54,8 @@ class PreparedCall:
     callbacks: JobCallbacks
     deadline: Deadline | None
     session_hash: str
+    #: The headers of this call's own requests (joining the queue), over the client's.
+    headers: Mapping[str, str]
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,7 @@ class CallRequest:
     kwargs: Mapping[str, Any]
     api_name: str | None
     fn_index: int | None
+    headers: Mapping[str, str]
     callbacks: JobCallbacks
     deadline: Deadline | None
     keep_outputs: int | None
@@ -73,6 +76,7 @@ def call_request(
     *args: Any,
     api_name: str | None = None,
     fn_index: int | None = None,
+    headers: Mapping[str, str] | None = None,
     result_callbacks: Callable[..., Any] | Sequence[Callable[..., Any]] | None = None,
     deadline: Deadline | float | None = None,
     on_status: Callable[[StatusUpdate], Any] | None = None,
@@ -85,16 +89,30 @@ def call_request(
 
     This one list is what the four methods take (see ``_signatures.parameters_of``).
     """
+    if headers is None:
+        headers = {}
+    if not isinstance(headers, Mapping) or not all(
+        isinstance(name, str) and isinstance(value, str) for name, value in headers.items()
+    ):
+        raise TypeError(f"headers must be a mapping of header names to strings, got {headers!r}")
     if callable(result_callbacks):
         result_callbacks = [result_callbacks]
     callbacks = JobCallbacks(on_status, on_output, on_log, list(result_callbacks or ()))
-    return CallRequest(args, kwargs, api_name, fn_index, callbacks, Deadline.of(deadline), keep_outputs)
+    return CallRequest(args, kwargs, api_name, fn_index, dict(headers), callbacks, Deadline.of(deadline), keep_outputs)
 
 
-def prepare_call(app: App, session_hash: str, request: CallRequest) -> PreparedCall:
-    """Choose the endpoint, bind the arguments and check the files; raises before anything is sent."""
+def prepare_call(
+    app: App, session_hash: str, request: CallRequest, client_headers: Mapping[str, str] | None = None
+) -> PreparedCall:
+    """Choose the endpoint, bind the arguments and check the files; raises before anything is sent.
+
+    The call's requests carry ``x-gradio-user: api`` (apps tell API calls from browsers by
+    it, through ``gr.Request``), then ``client_headers`` (the ones the client adds for this
+    call, e.g. a ZeroGPU token), then the request's own headers, each over the one before.
+    """
     endpoint = app.endpoint(api_name=request.api_name, fn_index=request.fn_index)
     data = endpoint.bind(request.args, request.kwargs)
     files.local_files(data)  # a missing input file fails here, before anything is sent
     state = JobState(endpoint, app.capabilities, request.keep_outputs)
-    return PreparedCall(endpoint, data, state, request.callbacks, request.deadline, session_hash)
+    headers = {"x-gradio-user": "api", **(client_headers or {}), **request.headers}
+    return PreparedCall(endpoint, data, state, request.callbacks, request.deadline, session_hash, headers)

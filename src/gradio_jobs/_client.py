@@ -7,31 +7,39 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Awaitable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import _loop
 from ._async_client import AsyncClient
+from ._attributes import ClientAttributes
 from ._call import PreparedCall, call_request
 from ._callbacks import Call, run_calls
+from ._duplicate import duplicate_request, duplicate_space
 from ._job import Job
 from ._map import AsyncMapRun, MapRun, map_request, start_async_map, start_map
-from ._options import ClientOptions
+from ._options import ClientOptions, token_fields
 from ._signatures import parameters_of
-from ._view_api import view_api
+from ._view_api import client_repr, view_api
 from .protocol.api import App
+
+if TYPE_CHECKING:
+    pass
 
 __all__ = ["Client", "amap_jobs", "map_jobs"]
 
 
-class Client:
+class Client(ClientAttributes):
     """A client for one Gradio app, with the API of ``gradio_client.Client``.
 
-    ``src`` is the app's URL or a Hugging Face Space id (``"owner/name"``); ``hf_token`` a
-    Hugging Face token; ``max_workers`` is accepted for compatibility (jobs here need no
-    worker threads); ``verbose`` (default True) logs a line once connected; ``auth`` is
-    ``(username, password)`` for an app with a login; ``httpx_kwargs`` go to the HTTP client.
-    Every other option is a keyword of :class:`ClientOptions` (``download_files``,
-    ``headers``, ``ssl_verify``, ``retry``, ...), or ``options=ClientOptions(...)``.
+    ``src`` is the app's URL or a Hugging Face Space id (``"owner/name"``); ``token`` a
+    Hugging Face token (``hf_token=`` is accepted too, the name of older ``gradio_client``
+    versions); ``max_workers`` is accepted for compatibility (jobs here need no worker
+    threads); ``verbose`` (default True) logs a line once connected; ``auth`` is
+    ``(username, password)`` for an app with a login; ``httpx_kwargs`` go to the HTTP
+    client (its ``timeout`` governs file transfers too); ``analytics_enabled`` is accepted
+    for compatibility (gradio-jobs sends no telemetry). Every other option is a keyword of
+    :class:`ClientOptions` (``headers``, ``download_files``, ``ssl_verify``,
+    ``oauth_token``, ``retry``, ...), or ``options=ClientOptions(...)``.
 
     ``Client(src)`` connects at once (reads the app's config and API) and raises if it
     cannot. All sync clients of a process share one background event-loop thread, however
@@ -41,29 +49,33 @@ class Client:
     def __init__(
         self,
         src: str,
-        hf_token: str | None = None,
+        token: str | None = None,
         max_workers: int = 40,
         verbose: bool = True,
         auth: tuple[str, str] | None = None,
         httpx_kwargs: Mapping[str, Any] | None = None,
         *,
+        analytics_enabled: bool = True,
+        hf_token: str | None = None,
         options: ClientOptions | None = None,
         **option_fields: Any,
     ) -> None:
+        self._closed = False
         if not verbose:
             option_fields["verbose"] = False
         if auth is not None:
             option_fields["auth"] = auth
         if httpx_kwargs is not None:
             option_fields["httpx_kwargs"] = httpx_kwargs
-        self._closed = False
-        if hf_token is not None:
-            option_fields.setdefault("token", hf_token)
+        option_fields.update(token_fields(token, hf_token))
         built = ClientOptions.build(options, "Client.__init__()", **option_fields)
         async_client = AsyncClient(src, options=built)
         self._async = _loop.open_client(async_client, _connect(async_client))
         # Dropped without close(): its jobs are cancelled and the loop stops if nothing else needs it.
         self._finalizer = weakref.finalize(self, _loop.retire, self._async)
+
+    def _core(self) -> AsyncClient:
+        return self._async
 
     @property
     def src(self) -> str:
@@ -92,17 +104,14 @@ class Client:
 
     @parameters_of(call_request)
     def submit(self, *args: Any, **kwargs: Any) -> Job:
-        """Start a job and return it at once. Bad arguments raise here, before anything is sent.
+        """Start a job and return it at once; bad arguments raise here, before anything is sent.
 
-        ``args`` and ``kwargs`` are the endpoint's inputs (omitted ones take their defaults);
-        ``api_name`` (``"/add"``) or ``fn_index`` names the endpoint (default: the only one).
-        ``deadline`` (seconds, or a :class:`Deadline` with ``queue``/``run``/``total``) cancels
-        the job on the server when it runs out and fails it with ``JobTimeoutError``.
-        ``on_status(StatusUpdate)``, ``on_output(value)``, ``on_log(LogMessage)`` and
-        ``result_callbacks`` (``fn(*outputs)`` on success) run on one callback thread, in the
-        order of the job's events; one that raises is logged and the job goes on (an
-        awaitable one returns runs on the loop). ``keep_outputs=N`` keeps only the last N
-        outputs of a long generator (the final value is always kept).
+        The endpoint's inputs are ``args`` and ``kwargs``; ``api_name`` or ``fn_index``
+        chooses the endpoint; ``headers`` go with this job's requests, over the client's;
+        ``deadline`` and ``keep_outputs`` are as in :meth:`AsyncClient.submit`. The callbacks
+        ``on_status``, ``on_output``, ``on_log`` and ``result_callbacks`` run on one callback
+        thread, in event order; one that raises is logged and the job goes on (an awaitable
+        one returns runs on the loop).
         """
         call = self._async._prepare(call_request(*args, **kwargs))
         job = Job(call.state, self)
@@ -129,7 +138,7 @@ class Client:
     def predict(self, *args: Any, **kwargs: Any) -> Any:
         """Run a job and wait for its result (the final value for generators).
 
-        ``args``/``kwargs`` (the inputs), ``api_name``, ``fn_index``, ``deadline``,
+        ``args``/``kwargs`` (the inputs), ``api_name``, ``fn_index``, ``headers``, ``deadline``,
         ``keep_outputs`` and the callbacks ``on_status``, ``on_output``, ``on_log`` and
         ``result_callbacks`` are those of :meth:`submit`. Ctrl+C while waiting cancels the job on the
         server.
@@ -148,12 +157,16 @@ class Client:
     def view_api(
         self, all_endpoints: bool | None = None, print_info: bool = True, return_format: str | None = None
     ) -> Any:
-        """Describe the app's endpoints: prints a readable summary and returns it.
+        """Describe the app's public endpoints, as ``gradio_client`` does: the same text, the same dict.
 
-        ``all_endpoints=True`` includes undocumented endpoints (default: the public ones);
-        ``print_info`` (default True) prints the summary; ``return_format="dict"`` returns
-        ``{"named_endpoints": ..., "unnamed_endpoints": ...}`` with each endpoint's
-        parameters (names, types, defaults) and returns instead of the text.
+        ``all_endpoints`` True also lists the unnamed endpoints in the text (None, the
+        default: only when the app has no named endpoint; False: never); ``print_info``
+        (default True) prints the text; ``return_format`` None (the default) returns None,
+        ``"str"`` the text, and ``"dict"`` ``{"named_endpoints": ..., "unnamed_endpoints": ...}``
+        with each endpoint's ``parameters``, ``returns`` and ``description`` (and
+        ``oauth_token`` where the function takes a ``gr.OAuthToken``), whatever
+        ``all_endpoints`` says. Fn_index, generator and visibility of each endpoint are on
+        ``client.app.endpoints``.
         """
         return view_api(self.app, all_endpoints, print_info, return_format)
 
@@ -175,6 +188,38 @@ class Client:
         finally:
             _loop.client_closed(self._async)
 
+    @classmethod
+    @parameters_of(duplicate_request)
+    def duplicate(cls, *args: Any, **kwargs: Any) -> Client:
+        """Copy the Hugging Face Space ``from_id`` into your account and return a connected
+        client of the copy, as ``gradio_client.Client.duplicate`` does (the way out of a busy
+        or rate-limited public Space).
+
+        ``to_id`` names the copy (``"my-copy"`` or ``"owner/my-copy"``; default: the token's
+        user name and the original's name). A copy that exists already is reused: nothing is
+        duplicated and ``secrets`` are left alone (with a warning); its hardware and sleep time
+        are still set as below. ``token`` is a Hugging Face token that may create Spaces
+        (default: the one ``huggingface_hub`` has stored; ``hf_token=`` works too).
+        ``private`` (default True) makes a new copy private. ``hardware`` (``"cpu-upgrade"``,
+        ``"t4-small"``, ``"a10g-large"``, ...; default: the original's) is requested when the
+        copy has other hardware: upgraded hardware is billed, and a warning says so.
+        ``secrets`` (a dict of names to values) are added to a new copy. ``sleep_timeout``
+        (default 5) is the minutes of inactivity before the copy sleeps, set when its hardware
+        is not the free ``cpu-basic``. ``max_workers`` is accepted for compatibility;
+        ``verbose`` (default True) logs each step at INFO. Any other keyword goes to the new
+        client (``download_files=``, ``headers=``, ``space_timeout=``, ...: see
+        :class:`ClientOptions`); an unknown one raises ``TypeError`` before the Hub is asked.
+
+        Every Hub request goes through ``huggingface_hub`` (``HF_ENDPOINT`` is honoured).
+        Raises :class:`SpaceNotFoundError` (a ``ValueError``) when ``from_id`` cannot be read,
+        :class:`SpaceDuplicationError` (an ``OSError``) when there is no token or the Hub
+        refuses the token, the copy, a secret, the hardware or the sleep time.
+        """
+        request = duplicate_request(*args, **kwargs)
+        keywords = request.client_keywords_for(cls)
+        space_id = _loop.open_client(None, duplicate_space(request))
+        return cls(space_id, token=request.token, **keywords)
+
     def __enter__(self) -> Client:
         return self
 
@@ -182,7 +227,10 @@ class Client:
         self.close()
 
     def __repr__(self) -> str:
-        return repr(self._async).replace("AsyncClient", "Client", 1)
+        """The ``view_api()`` text, as the official client's ``repr`` and ``str``."""
+        return client_repr(getattr(self, "_async", None), "Client")
+
+    __str__ = __repr__
 
 
 @parameters_of(map_request)

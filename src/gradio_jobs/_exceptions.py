@@ -1,8 +1,13 @@
 """Every error gradio-jobs raises derives from :class:`GradioJobsError`.
 
-Several also derive from the builtin the official ``gradio_client`` used for the same case
-(``ValueError`` for app errors, ``TypeError`` for bad arguments), so that ``except`` clauses
-written against it keep working.
+Each also derives from what the official ``gradio_client`` raises for the same case
+(``ValueError`` for app errors and refused logins, ``TypeError`` for bad arguments, ...), so
+that ``except`` clauses written against it keep working, and its message starts with the
+official client's words for that case, gradio-jobs' detail after them.
+
+The errors that are also httpx's exceptions (an unreachable server is an
+``httpx.ConnectError``, a file the server refuses to serve an ``httpx.HTTPStatusError``)
+live in ``transport/errors.py``, so that importing the package does not import httpx.
 """
 
 from __future__ import annotations
@@ -31,9 +36,12 @@ __all__ = [
     "JobTimeoutError",
     "FileTooLargeError",
     "InputFileError",
+    "SerializationSetupError",
     "SpaceError",
     "SpaceNotFoundError",
     "SpaceUnavailableError",
+    "SpaceDuplicationError",
+    "PrivateNetworkError",
 ]
 
 
@@ -44,7 +52,10 @@ class GradioJobsError(Exception):
 class ServerUnreachableError(GradioJobsError, ConnectionError):
     """The app could not be reached at all (refused, DNS failure, TLS failure, timeout).
 
-    ``request_sent`` is False when the request surely never reached the server.
+    ``request_sent`` is False when the request surely never reached the server. What is
+    raised is also the httpx exception the official client lets through for the same
+    failure (``httpx.ConnectError`` when nothing listens, ``httpx.ConnectTimeout``,
+    ``httpx.ReadTimeout``, ...), and its message starts with httpx's.
     """
 
     def __init__(self, message: str, *, request_sent: bool = True) -> None:
@@ -69,12 +80,16 @@ class ServerError(GradioJobsError):
         self.retry_after: float | None = None
 
 
-class AuthenticationError(ServerError):
-    """The app requires credentials that were missing or wrong (HTTP 401)."""
+class AuthenticationError(ServerError, ValueError):
+    """The app requires credentials that were missing or wrong (HTTP 401), or refused the
+    login: a ``ValueError``, as ``gradio_client.exceptions.AuthenticationError`` is."""
 
 
 class TooManyRequestsError(ServerError):
-    """The server or the Hugging Face proxy rate-limited the request (HTTP 429)."""
+    """The server or the Hugging Face proxy rate-limited the request (HTTP 429).
+
+    The official client's name for it is ``gradio_client.utils.TooManyRequestsError``.
+    """
 
 
 class EndpointNotFoundError(GradioJobsError, ValueError):
@@ -87,54 +102,75 @@ class EndpointNotFoundError(GradioJobsError, ValueError):
         self.valid = list(valid)
 
 
-class ArgumentError(GradioJobsError, TypeError):
-    """The arguments do not fit the endpoint's parameters (count, names, missing values)."""
+class ArgumentError(GradioJobsError, TypeError, ValueError):
+    """The arguments do not fit the endpoint's parameters (count, names, missing values).
+
+    A ``TypeError``, as the official client raises for a missing or unknown argument, and a
+    ``ValueError``, as it raises for keyword arguments to an endpoint that has no parameter
+    names.
+    """
+
+
+#: The official client's message for an exception the app does not show (no ``show_error``).
+HIDDEN_ERROR_MESSAGE = (
+    "The upstream Gradio app has raised an exception but has not enabled verbose error "
+    "reporting. To enable, set show_error=True in launch()."
+)
 
 
 class AppError(GradioJobsError, ValueError):
-    """The app's function raised: ``gr.Error`` keeps its title and message.
+    """The app's function raised; ``str(error)`` is its message alone, as in ``gradio_client``.
 
-    ``message`` is None when the app hides the details of its exceptions (``show_error=False``).
+    The attributes are those of ``gradio_client.exceptions.AppError``, set from what the
+    server sent (the defaults where it said nothing): ``message``, ``title`` (``"Error"``),
+    ``duration`` (10 seconds), ``visible`` (True) and ``print_exception`` (True). gradio-jobs
+    adds ``hidden``, True when the app does not show its exceptions (the message is then the
+    official advice to launch it with ``show_error=True``), and ``job_id``.
     """
 
     def __init__(
         self,
-        message: str | None,
-        *,
-        title: str | None = None,
-        duration: float | None = None,
+        message: str | None = "Error raised.",
+        duration: float | None = 10,
         visible: bool = True,
+        title: str = "Error",
+        print_exception: bool = True,
+        *,
+        hidden: bool = False,
         job_id: str | None = None,
     ) -> None:
-        """The fields of the server's error message.
+        """Parameters as in ``gradio_client``, plus two keyword-only ones.
 
-        ``message`` is the error text (None when the app hides it); ``title`` the
-        ``gr.Error`` title (default None, kept as ``"Error"``); ``duration`` how long the app
-        asked to show it, in seconds (default None); ``visible`` whether the app shows it
-        (default True); ``job_id`` the server's id of the failed job (default None: unknown).
+        ``message`` is the error's text (default ``"Error raised."``; None means the app hid
+        it, as ``hidden=True``); ``duration`` how long the app asked to show it, in seconds
+        (default 10; None: until closed); ``visible`` whether the app shows it (default
+        True); ``title`` the ``gr.Error`` title (default ``"Error"``); ``print_exception``
+        whether the app prints its traceback (default True; servers do not send it).
+        ``hidden`` (default False) says the app does not show its exceptions: the message is
+        then the official advice to set ``show_error=True``. ``job_id`` is the server's id
+        of the failed job (default None: unknown).
         """
-        self.message = message
-        self.title = title if title else "Error"
+        self.hidden = hidden or message is None
+        self.message: str = HIDDEN_ERROR_MESSAGE if self.hidden or message is None else message
+        self.title = title
         self.duration = duration
         self.visible = visible
+        self.print_exception = print_exception
         self.job_id = job_id
-        self.hidden = message is None
-        if message is None:
-            text = (
-                "The Gradio app raised an exception but does not show its details "
-                "(launch it with show_error=True to see them)."
-            )
-        elif title:
-            text = f"{title}: {message}"
-        else:
-            text = message
-        super().__init__(text)
+        super().__init__(self.message)
+
+
+#: The official client's message for a full queue.
+QUEUE_FULL_MESSAGE = "Queue is full! Please try again."
 
 
 class QueueFullError(GradioJobsError):
-    """The app's queue is full (HTTP 503 on join, or ``queue_full`` on old servers)."""
+    """The app's queue is full (HTTP 503 on join, or ``queue_full`` on old servers).
 
-    def __init__(self, message: str = "The app's queue is full; try again later.") -> None:
+    The official client's name for it is ``gradio_client.utils.QueueError`` (an alias here).
+    """
+
+    def __init__(self, message: str = QUEUE_FULL_MESSAGE) -> None:
         """``message`` defaults to a generic text; ``retry_after`` starts as None and is set
         to the seconds the server asked to wait, when it said."""
         super().__init__(message)
@@ -152,9 +188,9 @@ class ValidationError(GradioJobsError, ValueError):
         """``errors`` maps each rejected parameter to the validator's message (default None:
         none given); ``message`` overrides the text, which by default lists ``errors``."""
         self.errors = dict(errors or {})
-        if message is None:
+        if message is None:  # the official client's text
             lines = [f"- {name}: {text}" for name, text in self.errors.items()]
-            message = "The app rejected the inputs:\n" + "\n".join(lines)
+            message = "\n".join([f"{len(lines)} parameter(s) failed validation:", *lines])
         super().__init__(message)
 
 
@@ -244,8 +280,19 @@ class FileTooLargeError(GradioJobsError, ValueError):
         self.limit = limit
 
 
-class InputFileError(GradioJobsError, FileNotFoundError):
-    """A file given as an input does not exist or cannot be read."""
+class InputFileError(GradioJobsError, FileNotFoundError, ValueError):
+    """A file given as an input does not exist or cannot be read.
+
+    Also a ``ValueError``, as the official ``handle_file`` raises for a missing file.
+    """
+
+
+class SerializationSetupError(GradioJobsError, ValueError):
+    """The official client's error for serializers it cannot set up.
+
+    gradio-jobs has no serializers and never raises it: it exists so that code importing
+    ``gradio_client.exceptions.SerializationSetupError`` works with ``gradio_jobs``.
+    """
 
 
 class SpaceError(GradioJobsError):
@@ -264,10 +311,11 @@ class SpaceNotFoundError(SpaceError, ValueError):
     """The Hub knows no such Space, or it is private and no valid token was given."""
 
 
-class SpaceUnavailableError(SpaceError):
+class SpaceUnavailableError(SpaceError, ValueError):
     """The Space exists but cannot serve: paused, broken, or not up before the deadline.
 
     ``timed_out`` is True when it was still starting (building, waking) when the time ran out.
+    A ``ValueError``, as the official client raises for a Space in an invalid state.
     """
 
     def __init__(self, message: str, *, space_id: str, stage: str | None = None, timed_out: bool = False) -> None:
@@ -276,3 +324,31 @@ class SpaceUnavailableError(SpaceError):
         ``space_timeout`` ran out."""
         super().__init__(message, space_id=space_id, stage=stage)
         self.timed_out = timed_out
+
+
+class SpaceDuplicationError(SpaceError, OSError):
+    """``Client.duplicate`` could not make or set up the copy of a Space: no Hugging Face
+    token (the message is ``huggingface_hub``'s), a token the Hub refused, or the Hub
+    refused the duplicate, a secret, the hardware or the sleep time (``OSError``, the
+    builtin base of the errors ``huggingface_hub`` raises there). ``space_id`` is the Space
+    the failed request was about.
+    """
+
+
+class PrivateNetworkError(GradioJobsError):
+    """An app on a public address gave a file URL on a loopback, private or link-local
+    address, which the client refused to fetch (Private Network Access, as browsers do).
+
+    ``url`` is the refused URL (a redirect hop's, if a redirect led there), ``address`` the
+    address it was refused for (the one the connection reached, or the one written in the
+    URL) and ``space`` its address space (``"local"`` or ``"private"``). The client option
+    ``allow_private_network_files=True`` allows such fetches.
+    """
+
+    def __init__(self, message: str, *, url: str, address: str, space: str) -> None:
+        """``message`` says what was refused and why; ``url``, ``address`` and ``space`` are
+        kept as attributes of the same names (see the class)."""
+        super().__init__(message)
+        self.url = url
+        self.address = address
+        self.space = space

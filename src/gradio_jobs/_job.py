@@ -7,15 +7,17 @@ cursors of ``protocol/job.py``.
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
+import contextlib
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any
 
 from . import _loop
 from .protocol import events as ev
-from .protocol.job import EventCursor, JobState, OutputCursor, Timings
-from .protocol.status import StatusUpdate
+from .protocol.job import EventCursor, JobState, OutputCursor, Timings, UpdateCursor
+from .protocol.status import OutputUpdate, StatusUpdate
 
 if TYPE_CHECKING:
     from ._async_job import AsyncJob
@@ -28,7 +30,8 @@ class Job(concurrent.futures.Future[Any]):
 
     A ``concurrent.futures.Future``: ``result(timeout)``, ``done()``, ``cancel()``,
     ``add_done_callback`` and ``concurrent.futures.wait`` work as usual. Also:
-    ``status()``, ``outputs()``, ``events()``, and ``for output in job`` to stream a generator.
+    ``status()``, ``outputs()``, ``events()``, ``for output in job`` to stream a generator,
+    and ``async for update in job`` for its updates in async code.
 
     The job lives in the shared event loop; this object is completed from there.
     """
@@ -44,6 +47,10 @@ class Job(concurrent.futures.Future[Any]):
         # condition must only be notified when the future completes, because
         # Future.result() treats any wake-up without completion as a timeout.
         self._changed = threading.Condition()
+        #: Where ``next(job)`` is in the outputs (made on first use).
+        self._next_cursor: Iterator[Any] | None = None
+        #: The event loops of ``async for update in job`` readers, and the event each awaits.
+        self._async_readers: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = []
 
     # -- called on the loop thread ----------------------------------------------------------
 
@@ -61,6 +68,9 @@ class Job(concurrent.futures.Future[Any]):
             self.set_running_or_notify_cancel()
         with self._changed:
             self._changed.notify_all()
+            for loop, changed in self._async_readers:
+                with contextlib.suppress(RuntimeError):  # that reader's loop is closed
+                    loop.call_soon_threadsafe(changed.set)
 
     def _launch_failed(self, error: BaseException) -> None:
         """The job could not even start (the client closed meanwhile)."""
@@ -167,6 +177,43 @@ class Job(concurrent.futures.Future[Any]):
             self.cancel()
             raise
         cursor.raise_failure()
+
+    def __next__(self) -> Any:
+        """``next(job)``: the next output not yet taken by ``next``, waiting for it (as
+        ``gradio_client``); ``StopIteration`` once the job is over and all were taken.
+
+        Each ``for`` loop over the job starts at its first output; ``next`` keeps a place of
+        its own.
+        """
+        if self._next_cursor is None:
+            self._next_cursor = self.__iter__()
+        return next(self._next_cursor)
+
+    async def __aiter__(self) -> AsyncIterator[StatusUpdate | OutputUpdate]:
+        """``async for update in job``: the job's updates, as ``gradio_client`` gives them,
+        on the caller's own event loop: an :class:`OutputUpdate` per output (``final=True``
+        for the result, or for the error of a failed job) and a :class:`StatusUpdate` each
+        time the status changed, until the job is over.
+        """
+        cursor = UpdateCursor(self._job)
+        reader = (asyncio.get_running_loop(), asyncio.Event())
+        with self._changed:
+            self._async_readers.append(reader)
+        try:
+            while True:
+                reader[1].clear()  # before reading: a change from now on sets it again
+                with self._changed:
+                    batch = cursor.next_batch()
+                    ended = cursor.ended
+                for update in batch:
+                    yield update
+                if not batch:
+                    if ended:
+                        return
+                    await reader[1].wait()
+        finally:
+            with self._changed:
+                self._async_readers.remove(reader)
 
     def __repr__(self) -> str:
         return f"<Job {self._job.endpoint.label} id={self.job_id} status={self._job.status.code.value}>"

@@ -46,7 +46,9 @@ CHUNK_SIZE = 1 << 20
 WRITE_BATCH = 1 << 20
 #: ...and stops receiving while this much waits for a disk slower than the network.
 MAX_UNWRITTEN = 4 << 20
-#: A transfer may take long; only silence this long means the server is gone.
+#: A transfer may take long; only silence this long means the server is gone. This is the
+#: default only: a ``timeout`` in ``httpx_kwargs`` governs uploads and downloads too (a slow
+#: link may need more, a caller that must not hang less).
 TRANSFER_TIMEOUT = (10.0, 60.0)
 #: Threads for one transport's file-system work (started only as work comes, stopped on close).
 FILE_IO_THREADS = 4

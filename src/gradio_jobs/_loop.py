@@ -125,7 +125,8 @@ def open_client(client: Any, connect: Coroutine[Any, Any, T]) -> T:
     ``connect`` succeeds.
 
     A construction that fails stops the loop again if nothing else needs it, so a wrong URL
-    leaves no thread behind.
+    leaves no thread behind. ``client=None`` runs ``connect`` the same way and keeps nothing
+    open (``Client.duplicate``'s Hub calls).
     """
     global _opening
     with _lock:
@@ -138,7 +139,7 @@ def open_client(client: Any, connect: Coroutine[Any, Any, T]) -> T:
     finally:
         with _lock:
             _opening -= 1
-            if connected:
+            if connected and client is not None:
                 _clients.add(client)
         _stop(_detach_if_idle())
 

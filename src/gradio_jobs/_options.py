@@ -11,7 +11,7 @@ from typing import Any
 from ._limits import DEFAULT_DOWNLOAD_DIR
 from ._retry import RetryPolicy, SubmitRetry
 
-__all__ = ["ClientOptions"]
+__all__ = ["ClientOptions", "token_fields"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -23,8 +23,12 @@ class ClientOptions:
     given beside ``options`` override its fields.
 
     - ``token``: a Hugging Face token, sent as ``x-hf-authorization`` to the app only (also
-      the ``hf_token`` positional argument). For a Space id, a token stored by
-      ``huggingface-cli login`` is used when none is given. Default None.
+      the clients' second positional argument, or ``hf_token=``). For a Space id, a token
+      stored by ``huggingface-cli login`` is used when none is given. Default None.
+    - ``oauth_token``: a Hugging Face token for the app to act on your behalf, for endpoints
+      whose function takes a ``gr.OAuthToken``: sent in the body of those jobs only (their
+      API description says they take one; ``view_api()`` marks them), never inferred from
+      the stored token. Default None.
     - ``auth``: ``(username, password)`` for an app launched with ``auth=``; the client logs
       in when it connects. Default None.
     - ``headers``: extra HTTP headers sent with every request to the app. Default none.
@@ -33,12 +37,19 @@ class ClientOptions:
       False to get the server's file data instead of local paths.
     - ``max_download_size``: the largest file output, in bytes, the client downloads
       (``FileTooLargeError`` beyond). Default None: no limit.
+    - ``allow_private_network_files``: let an app on a public address make the client
+      fetch file URLs on loopback, private or link-local addresses (your machine, your
+      networks, a cloud metadata service), which it refuses by default
+      (``PrivateNetworkError``), as browsers do. An app that is itself on such an address
+      may always. Default False.
     - ``verbose``: log a line when connected (through ``logging``; the library never
       prints). Default True.
     - ``ssl_verify``: verify TLS certificates (True), skip it (False, unsafe), or the path
       of a CA bundle. Default True.
     - ``httpx_kwargs``: extra keyword arguments for the ``httpx.AsyncClient`` the client
-      makes (``proxy``, ``event_hooks``, ``timeout`` and so on). Default None.
+      makes (``proxy``, ``event_hooks``, ``timeout`` and so on). Default None. A
+      ``timeout`` there (seconds or an ``httpx.Timeout``) also governs file uploads and
+      downloads, which otherwise wait up to 60 s for each read or write.
     - ``space_timeout``: seconds to wait for a sleeping or building Space to come up; None
       waits for ever. Default 300.
     - ``stream_timeout``: seconds of silence on the event stream (no message, no heartbeat)
@@ -53,10 +64,12 @@ class ClientOptions:
     """
 
     token: str | None = None
+    oauth_token: str | None = None
     auth: tuple[str, str] | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
     download_files: str | os.PathLike[str] | bool = DEFAULT_DOWNLOAD_DIR
     max_download_size: int | None = None
+    allow_private_network_files: bool = False
     verbose: bool = True
     ssl_verify: bool | str = True
     httpx_kwargs: Mapping[str, Any] | None = None
@@ -101,3 +114,11 @@ class ClientOptions:
         if self.download_files is False:
             return None
         return DEFAULT_DOWNLOAD_DIR if self.download_files is True else self.download_files
+
+
+def token_fields(token: str | None, hf_token: str | None) -> dict[str, Any]:
+    """The ``token`` option from a client's ``token`` argument or its older name ``hf_token``."""
+    if token is not None and hf_token is not None and token != hf_token:
+        raise TypeError("pass the Hugging Face token once: token= and hf_token= name the same thing")
+    chosen = token if token is not None else hf_token
+    return {} if chosen is None else {"token": chosen}

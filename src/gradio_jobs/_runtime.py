@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ._callbacks import guarded
@@ -20,9 +20,9 @@ from ._options import ClientOptions
 from .protocol import files
 from .protocol.api import App, Endpoint
 from .protocol.capabilities import Route
-from .protocol.requests import join_body
+from .protocol.requests import input_close_route, join_body
 from .transport import Heartbeat, HttpTransport, SessionStream
-from .transport.files import download_file, gather_limited, upload_file
+from .transport.files import download_file, gather_limited, relay_file, upload_file
 from .transport.job_routes import RouteSink, run_direct, run_job_stream, run_websocket
 
 if TYPE_CHECKING:
@@ -76,8 +76,10 @@ class JobHost(Protocol):
         """``data`` with its file inputs uploaded."""
         ...
 
-    async def join(self, endpoint: Endpoint, data: list[Any], session_hash: str) -> str:
-        """Join the queue; the job's id."""
+    async def join(
+        self, endpoint: Endpoint, data: list[Any], session_hash: str, call_headers: Mapping[str, str] | None = None
+    ) -> str:
+        """Join the queue (with the call's own headers); the job's id."""
         ...
 
     def register(self, job_id: str, job: JobPort, session_hash: str) -> None:
@@ -86,8 +88,18 @@ class JobHost(Protocol):
     def forget(self, job_id: str) -> None:
         """Drop the later messages of ``job_id``."""
 
-    def open_route(self, job: RouteSink, endpoint: Endpoint, data: list[Any], session_hash: str) -> asyncio.Task[None]:
-        """Start a job on its own connection (older servers, direct calls)."""
+    def end_input_stream(self, endpoint: Endpoint, job_id: str) -> None:
+        """``job_id`` of the streaming-input ``endpoint`` has sent its one input: end its stream."""
+
+    def open_route(
+        self,
+        job: RouteSink,
+        endpoint: Endpoint,
+        data: list[Any],
+        session_hash: str,
+        call_headers: Mapping[str, str] | None = None,
+    ) -> asyncio.Task[None]:
+        """Start a job on its own connection (older servers, direct calls), with the call's own headers."""
         ...
 
     def has_output_files(self, value: Any) -> bool:
@@ -126,6 +138,11 @@ class ClientRuntime:
     def app(self) -> App:
         """The connected app."""
         return self._app
+
+    @property
+    def transport(self) -> HttpTransport:
+        """The client's HTTP transport (its headers and cookies are the client's)."""
+        return self._transport
 
     @property
     def closing(self) -> bool:
@@ -175,14 +192,17 @@ class ClientRuntime:
         """``POST`` ``body`` to ``route`` of the app's API; a typed error unless it succeeds."""
         await self._transport.post_ok(self._app.api_url + route, body, what)
 
-    async def join(self, endpoint: Endpoint, data: list[Any], session_hash: str) -> str:
-        """Join the queue; retried (``SubmitRetry``) only while the server has surely not taken the job."""
-        body = join_body(endpoint, data, session_hash)
+    async def join(
+        self, endpoint: Endpoint, data: list[Any], session_hash: str, call_headers: Mapping[str, str] | None = None
+    ) -> str:
+        """Join the queue with the call's own headers (``call_headers``); retried
+        (``SubmitRetry``) only while the server has surely not taken the job."""
+        body = join_body(endpoint, data, session_hash, self._options.oauth_token)
         url = self._app.api_url + "queue/join"
         attempt = 0
         while True:
             try:
-                return await self._transport.join(url, body)
+                return await self._transport.join(url, body, call_headers)
             except GradioJobsError as exc:
                 delay = self._options.submit_retry.should_retry(exc, attempt)
                 if delay is None or self._closed:
@@ -210,18 +230,52 @@ class ClientRuntime:
         for stream in self._streams.values():
             stream.forget(job_id)
 
-    def open_route(self, job: RouteSink, endpoint: Endpoint, data: list[Any], session_hash: str) -> asyncio.Task[None]:
-        """Start the job's own connection (websocket, job stream or direct call)."""
+    def end_input_stream(self, endpoint: Endpoint, job_id: str) -> None:
+        """End the input stream of job ``job_id`` of ``endpoint``, a streaming-input endpoint
+        (``Endpoint.streams_inputs``): the call has sent its one input, so the server answers it
+        and completes the job instead of waiting, up to the event's time limit, for more.
+
+        The request runs in the background (``close`` gives it ``close_timeout`` to land, as
+        a join). If it fails, that is logged at debug level: the job's first output completes
+        it for the caller all the same, and the server ends the event at its time limit.
+        """
+        route = input_close_route(endpoint, job_id)
+        if route is None:
+            return
+        self.track_join(self.spawn(self._end_input_stream(route, job_id)))
+
+    async def _end_input_stream(self, route: str, job_id: str) -> None:
+        try:
+            await self.post_ok(route, None, "Ending a job's input stream")
+        except GradioJobsError as exc:
+            logger.debug(
+                "job %s: could not end its input stream (%s); the server ends it at the event's time limit",
+                job_id, exc,
+            )
+
+    def open_route(
+        self,
+        job: RouteSink,
+        endpoint: Endpoint,
+        data: list[Any],
+        session_hash: str,
+        call_headers: Mapping[str, str] | None = None,
+    ) -> asyncio.Task[None]:
+        """Start the job's own connection (websocket, job stream or direct call), with the
+        call's own headers (``call_headers``)."""
         route, api_url = self.route(endpoint), self._app.api_url
         runner: Coroutine[Any, Any, None]
         if route is Route.WEBSOCKET:
-            runner = run_websocket(self._transport, api_url + "queue/join", endpoint, data, session_hash, job)
+            runner = run_websocket(
+                self._transport, api_url + "queue/join", endpoint, data, session_hash, job, call_headers
+            )
         elif route is Route.JOB_STREAM:
             runner = run_job_stream(
-                self._transport, api_url, endpoint, data, session_hash, job, read_timeout=self._options.stream_timeout
+                self._transport, api_url, endpoint, data, session_hash, job,
+                read_timeout=self._options.stream_timeout, call_headers=call_headers,
             )
         else:
-            runner = run_direct(self._transport, api_url, endpoint, data, session_hash, job)
+            runner = run_direct(self._transport, api_url, endpoint, data, session_hash, job, call_headers)
         task = asyncio.get_running_loop().create_task(_guard_route(runner, job))
         self._connections.add(task)
         task.add_done_callback(self._connections.discard)
@@ -235,6 +289,7 @@ class ClientRuntime:
             return data
         transport, caps = self._transport, self._app.capabilities
         local = files.local_files(data)
+        own = files.app_file_inputs(data, self._app.api_url)
         url = self._app.api_url + "upload"
 
         def upload(file: files.LocalFile) -> Coroutine[Any, Any, str]:
@@ -243,8 +298,15 @@ class ClientRuntime:
                 progress=lambda sent, total: progress(file.name, sent, total),
             )
 
-        server_paths = await gather_limited(MAX_UPLOADS, [upload(f) for f in local])
-        paths = {f.path: p for f, p in zip(local, server_paths, strict=True)}
+        def relay(file: files.LocalFile) -> Coroutine[Any, Any, str]:
+            return relay_file(
+                transport, file.path, url, file.name, max_size=caps.max_file_size,
+                progress=lambda sent, total: progress(file.name, sent, total),
+            )
+
+        moved = [*local, *own]
+        server_paths = await gather_limited(MAX_UPLOADS, [*map(upload, local), *map(relay, own)])
+        paths = {f.path: p for f, p in zip(moved, server_paths, strict=True)}
         prepared: list[Any] = files.prepare_inputs(data, paths, caps)
         return prepared
 

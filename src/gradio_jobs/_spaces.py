@@ -14,19 +14,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 import os
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ._exceptions import SpaceError, SpaceNotFoundError, SpaceUnavailableError
 from ._limits import FIRST_POLL_DELAY, HUB_CALL_TIMEOUT, HUB_THREADS, MAX_POLL_DELAY, WAKE_TIMEOUT
 
-__all__ = ["find_stored_token", "resolve_space", "space_id_of", "stored_token"]
+__all__ = ["find_stored_token", "hub_threads", "resolve_space", "space_id_of", "stored_token"]
 
 
 logger = logging.getLogger("gradio_jobs")
@@ -78,10 +77,11 @@ def stored_token() -> str | None:
 
 
 @contextlib.contextmanager
-def _hub_threads() -> Iterator[ThreadPoolExecutor]:
-    """Threads named ``gradio-jobs-hub`` for one lookup's Hub calls, never the loop's default
-    executor (which resolves host names: a slow Hub must not stall every connection); they
-    end with the lookup (one still in a call that timed out ends when that call does)."""
+def hub_threads() -> Iterator[ThreadPoolExecutor]:
+    """Threads named ``gradio-jobs-hub`` for one lookup's (or one duplicate's) Hub calls, never
+    the loop's default executor (which resolves host names: a slow Hub must not stall every
+    connection); they end with the lookup (one still in a call that timed out ends when that
+    call does)."""
     pool = ThreadPoolExecutor(HUB_THREADS, thread_name_prefix="gradio-jobs-hub")
     try:
         yield pool
@@ -92,7 +92,7 @@ def _hub_threads() -> Iterator[ThreadPoolExecutor]:
 async def find_stored_token() -> str | None:
     """:func:`stored_token`, run on a Hub thread (it imports ``huggingface_hub`` and may read
     a token file): the stored token, or None."""
-    with _hub_threads() as pool:
+    with hub_threads() as pool:
         return await asyncio.get_running_loop().run_in_executor(pool, stored_token)
 
 
@@ -117,8 +117,11 @@ def next_delay(delay: float) -> float:
 
 def unavailable_error(space_id: str, stage: str, page: str) -> SpaceUnavailableError:
     reason = FAILED_STAGES.get(stage, "it cannot serve requests")
-    return SpaceUnavailableError(
-        f"Space {space_id} is {stage}: {reason} ({page})", space_id=space_id, stage=stage
+    return SpaceUnavailableError(  # the official client's words first
+        f"The current space is in the invalid state: {stage}. Please contact the owner to fix this. "
+        f"(Space {space_id} is {stage}: {reason}; {page})",
+        space_id=space_id,
+        stage=stage,
     )
 
 
@@ -163,7 +166,7 @@ async def resolve_space(
     :class:`SpaceUnavailableError`; a Space that cannot run raises it at once, a missing or
     private one :class:`SpaceNotFoundError`. ``verify`` is the TLS setting for waking it.
     """
-    with _hub_threads() as pool:
+    with hub_threads() as pool:
         return await _wait_until_running(_Hub(space_id, token, pool), space_id, token, timeout, verify)
 
 
@@ -231,22 +234,27 @@ class _Hub:
     async def stage(self) -> str:
         return stage_name((await self.call("get_space_runtime")).stage)
 
-    def _run(self, method: str, **kwargs: Any) -> Any:
+    def _with_api(self, use: Callable[[Any], Any]) -> Any:
         if self._api is None:  # imported here, in the worker thread: it takes a while the first time
             from huggingface_hub import HfApi
 
             self._api = HfApi(endpoint=self.endpoint, token=self.token)
-        # token=False: send exactly the token given (the caller already looked up the stored one)
-        return getattr(self._api, method)(self.space_id, token=self.token or False, **kwargs)
+        return use(self._api)
+
+    async def run(self, use: Callable[[Any], Any], limit: float = HUB_CALL_TIMEOUT) -> Any:
+        """``use(HfApi)`` on the Hub's threads, its answer or its exception as they are
+        (``huggingface_hub``'s own errors, ``ImportError`` when it cannot be imported), or
+        ``TimeoutError`` after ``limit`` seconds (the call itself ends in its thread).
+        The ``HfApi`` talks to :attr:`endpoint` with :attr:`token` as its default token."""
+        loop = asyncio.get_running_loop()
+        return await asyncio.wait_for(loop.run_in_executor(self._pool, self._with_api, use), limit)
 
     async def call(self, method: str, **kwargs: Any) -> Any:
         """``HfApi.<method>(space_id, token=..., **kwargs)`` on the Hub's threads, within
         ``HUB_CALL_TIMEOUT``; any failure becomes a :class:`SpaceError`."""
         try:
-            return await asyncio.wait_for(
-                asyncio.get_running_loop().run_in_executor(self._pool, functools.partial(self._run, method, **kwargs)),
-                HUB_CALL_TIMEOUT,
-            )
+            # token=False: send exactly the token given (the caller already looked up the stored one)
+            return await self.run(lambda api: getattr(api, method)(self.space_id, token=self.token or False, **kwargs))
         except TimeoutError as exc:
             raise SpaceError(
                 f"the Hugging Face Hub ({self.endpoint}) did not answer {method} for Space {self.space_id} "
@@ -281,7 +289,11 @@ class _Hub:
                 hint = "the Hub refused the token given (invalid or expired)"
             else:
                 hint = "it does not exist, or it is private and the token given cannot read it"
-            return SpaceNotFoundError(f"Space {sid} was not found on {self.endpoint}; {hint}", space_id=sid)
+            return SpaceNotFoundError(  # the official client's words first
+                f"Could not find Space: {sid}. If it is a private Space, please provide a Hugging Face token. "
+                f"(Space {sid} was not found on {self.endpoint}; {hint})",
+                space_id=sid,
+            )
         if isinstance(exc, HfHubHTTPError):
             return SpaceError(
                 f"the Hugging Face Hub ({self.endpoint}) answered {what} for Space {sid} with an error "

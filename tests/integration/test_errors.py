@@ -39,7 +39,7 @@ def test_queue_full(start_server, server_version) -> None:
     with Client(server.url, verbose=False) as client:
         running, waiting = _fill_queue(client)
         rejected = client.submit(0.1, api_name="/sleeper")
-        with pytest.raises(QueueFullError, match="queue is full"):
+        with pytest.raises(QueueFullError, match=r"^Queue is full! Please try again\. \(the app's queue is full"):
             rejected.result(timeout=30)
         with pytest.raises(QueueFullError):
             list(rejected)  # iterating a job that failed before its first message ends at once

@@ -27,7 +27,7 @@ import httpx
 import pytest
 
 from gradio_jobs import AsyncClient, AuthenticationError, Client, ServerUnreachableError
-from gradio_jobs.transport.http import HttpTransport
+from gradio_jobs.transport.http import HttpTransport, call_extensions
 from proxy import FaultProxy
 from servers import GradioServer, missing_venv_reason, requested_versions, start_many, venv_exists
 from waiting import await_until, wait_until
@@ -568,6 +568,28 @@ async def test_transport_scopes_credentials_on_every_redirect_hop() -> None:
             assert await streamed.aread() == DOC
         assert len(other.headers_for("/doc.txt")) == 2
         assert leaked(other.headers_for("/doc.txt")[1]) == {}
+    finally:
+        await transport.aclose()
+        app.stop()
+        other.stop()
+
+
+async def test_a_calls_own_headers_are_scoped_like_the_clients() -> None:
+    """``submit(..., headers=...)``: to the app over the client's own, never to another host."""
+    app, other = Recorder(), Recorder()
+    app.redirect_to = other.url + "doc.txt"
+    transport = HttpTransport(app.url, headers={"x-custom": "client"})
+    try:
+        extensions = call_extensions({"x-custom": "call", "x-call-secret": "k"})
+        response = await transport.send("GET", app.url + "redirect", "Fetching", extensions=extensions)
+        assert response.status_code == 200 and response.content == DOC
+        sent_to_app = app.headers_for("/redirect")[0]
+        assert (sent_to_app["x-custom"], sent_to_app["x-call-secret"]) == ("call", "k")
+        foreign = other.headers_for("/doc.txt")[0]
+        assert "x-call-secret" not in foreign and "x-custom" not in foreign
+        # the next request without them is back to the client's
+        await transport.send("GET", app.url + "doc.txt", "Fetching")
+        assert app.headers_for("/doc.txt")[0]["x-custom"] == "client"
     finally:
         await transport.aclose()
         app.stop()

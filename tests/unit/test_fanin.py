@@ -397,7 +397,7 @@ class StandInAsyncClient:
     def route(self, endpoint: Any) -> Route:
         return Route.SESSION_STREAM
 
-    async def join(self, endpoint: Any, data: list[Any], session_hash: str) -> str:
+    async def join(self, endpoint: Any, data: list[Any], session_hash: str, call_headers: Any = None) -> str:
         self._ids += 1
         return f"job{self._ids}"
 

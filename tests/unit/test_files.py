@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gradio_jobs import InputFileError, handle_file
+from gradio_jobs.protocol import files
 from gradio_jobs.protocol.capabilities import Capabilities
 from gradio_jobs.protocol.files import (
     download_name,
@@ -180,3 +181,31 @@ def test_any_server_supplied_name_stays_inside_the_folder(name: str) -> None:
     joined = os.path.normpath(os.path.join(folder, safe))
     assert os.path.dirname(joined) == folder
     assert safe_file_name(safe) == safe  # already safe names are kept
+
+
+@pytest.mark.parametrize(
+    ("url", "api_url", "own"),
+    [
+        ("http://h:7860/gradio_api/file=/tmp/a.png", "http://h:7860/gradio_api/", True),
+        ("http://h:7860/gradio_api/file/x/a.png", "http://h:7860/gradio_api/", True),
+        ("http://h:7860/gradio_api/proxy=https://x/a.png", "http://h:7860/gradio_api/", True),
+        ("http://h:7860/file=/tmp/a.png", "http://h:7860/", True),  # 3.x and 4.x: no prefix
+        ("http://h:7860/file=/tmp/a.png", "http://h:7860/gradio_api/", False),  # outside the API
+        ("http://h:7861/gradio_api/file=/tmp/a.png", "http://h:7860/gradio_api/", False),  # another port
+        ("https://h:7860/gradio_api/file=/tmp/a.png", "http://h:7860/gradio_api/", False),  # another scheme
+        ("http://other/gradio_api/file=/tmp/a.png", "http://h/gradio_api/", False),
+        ("http://h/gradio_api/upload", "http://h/gradio_api/", False),  # not a file route
+        ("/tmp/a.png", "http://h/gradio_api/", False),
+    ],
+)
+def test_app_file_urls_are_the_apps_own_file_routes(url: str, api_url: str, own: bool) -> None:
+    assert files.is_app_file_url(url, api_url) is own
+
+
+def test_app_file_inputs_are_listed_once_with_a_safe_name() -> None:
+    own = "http://h/gradio_api/file=/tmp/x/lion%20cub.jpg"
+    data = [files.handle_file(own), {"nested": files.handle_file(own)}, files.handle_file("http://elsewhere/b.jpg")]
+    listed = files.app_file_inputs(data, "http://h/gradio_api/")
+    assert [(f.path, f.name) for f in listed] == [(own, "lion cub.jpg")]
+    prepared = files.prepare_inputs(data, {own: "/srv/cache/abc/lion cub.jpg"}, CAPS_6)
+    assert prepared[0]["path"] == "/srv/cache/abc/lion cub.jpg" and prepared[2]["path"] == "http://elsewhere/b.jpg"

@@ -92,8 +92,13 @@ def test_app_error_on_4x_has_no_stray_quotes() -> None:
 @pytest.mark.parametrize("capture", ["crash4", "crash5", "crash6"])
 def test_hidden_error(capture: str) -> None:
     err = run(capture, "/crash").error
-    assert isinstance(err, AppError) and err.hidden and err.message is None
-    assert "show_error=True" in str(err)
+    assert isinstance(err, AppError) and err.hidden
+    # the official client's message, attributes and defaults
+    assert err.message == str(err) == (
+        "The upstream Gradio app has raised an exception but has not enabled verbose error reporting. "
+        "To enable, set show_error=True in launch()."
+    )
+    assert (err.title, err.duration, err.visible, err.print_exception) == ("Error", 10, True, True)
 
 
 @pytest.mark.parametrize("capture", ["notify4", "notify5", "notify6"])

@@ -58,7 +58,9 @@ def _build() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser
         description="List the app's endpoints with their parameters, types and defaults.",
     )
     _add_connection_options(info)
-    info.add_argument("--json", action="store_true", help="print the description as JSON (view_api's dict)")
+    info.add_argument(
+        "--json", action="store_true", help="print the description as JSON (with fn_index, generator, visibility)"
+    )
     info.add_argument("--all", action="store_true", help="include undocumented endpoints")
 
     call = commands.add_parser(

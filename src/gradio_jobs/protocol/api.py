@@ -27,6 +27,8 @@ _SKIP_API_TYPES = frozenset(
     ]
 )
 _MISSING = object()
+#: The official client's advice after a refused keyword argument.
+_SEE_USAGE = "Please click on 'view API' in the footer of the Gradio app to see usage."
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,9 @@ class Endpoint:
     ``parameters`` and ``returns`` describe what the caller passes and gets. ``cancels``
     (default empty) lists the fn_indexes this event cancels (a stop button); ``queue``
     (default True) is False for events that bypass the queue; ``info`` (default empty) is
-    the endpoint's raw ``/info`` entry.
+    the endpoint's raw ``/info`` entry; ``streams_inputs`` (default False) is True for a
+    ``.stream`` listener the server runs as a stream of inputs (``connection: "stream"``,
+    gradio 5 and later; the comment on the field says what the client does about it).
     """
 
     fn_index: int
@@ -100,6 +104,12 @@ class Endpoint:
     cancels: tuple[int, ...] = ()
     queue: bool = True
     info: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    #: A ``.stream`` listener (a webcam or microphone filter) that the server runs as a stream of
+    #: inputs: it answers each chunk with ``process_streaming`` and then waits, up to the event's
+    #: ``time_limit``, for the next one. An API call sends one chunk, so its first output is its
+    #: answer and the client ends the stream (``stream/<event_id>/close``). Older servers (3.x,
+    #: 4.x) run ``.stream`` listeners as ordinary events: False there.
+    streams_inputs: bool = False
 
     @property
     def callable(self) -> bool:
@@ -117,7 +127,8 @@ class Endpoint:
         ``args`` are the caller's positional arguments, in parameter order; ``kwargs`` its
         keyword arguments, by parameter name. Omitted parameters take their defaults. Raises
         :class:`ArgumentError`, naming the parameters, for too many arguments, an unknown
-        keyword, a value given twice or a missing required one.
+        keyword, a value given twice or a missing required one; its message starts with the
+        official client's words for the case (it has none for too many arguments).
         """
         params = self.parameters
         names = [p.name for p in params]
@@ -129,16 +140,23 @@ class Endpoint:
             )
         values: list[Any] = list(args) + [_MISSING] * (len(params) - len(args))
         if kwargs and not self.described and not names:
-            raise ArgumentError(f"{self.label} takes no keyword arguments")
+            raise ArgumentError(
+                f"This endpoint does not support key-word arguments {_SEE_USAGE} "
+                f"({self.label} takes no keyword arguments)"
+            )
         for key, value in kwargs.items():
             try:
                 position = names.index(key)
             except ValueError:
                 raise ArgumentError(
-                    f"{self.label} got an unexpected keyword argument {key!r}; its parameters are: {signature}"
+                    f"Parameter `{key}` is not a valid key-word argument. {_SEE_USAGE} "
+                    f"({self.label} got an unexpected keyword argument {key!r}; its parameters are: {signature})"
                 ) from None
             if values[position] is not _MISSING:
-                raise ArgumentError(f"{self.label} got multiple values for argument {key!r}")
+                raise ArgumentError(
+                    f"Parameter `{key}` is already set as a positional argument. {_SEE_USAGE} "
+                    f"({self.label} got multiple values for argument {key!r})"
+                )
             values[position] = value
         missing = []
         for position, param in enumerate(params):
@@ -150,8 +168,8 @@ class Endpoint:
         if missing:
             listed = ", ".join(repr(name) for name in missing)
             raise ArgumentError(
-                f"{self.label} is missing required argument{'s' if len(missing) > 1 else ''} {listed} "
-                f"(parameters: {signature})"
+                f"No value provided for required argument: {missing[0]} ({self.label} is missing required "
+                f"argument{'s' if len(missing) > 1 else ''} {listed}; parameters: {signature})"
             )
         data: list[Any] = [None] * len(self.input_ids)
         for position, value in zip(self.api_input_positions, values, strict=True):
@@ -178,6 +196,8 @@ class App:
     ``src`` is the app's root URL, with a trailing slash; ``config`` and ``info`` the two
     documents (``info`` empty when the server has no ``/info``); ``capabilities`` what the
     server's version can do; ``endpoints`` every event handler, in the order of the config.
+    ``api_info`` (default None: not read) is the public ``/info?serialize=False``, the
+    document the official client reads, from which ``view_api()`` builds its dict and text.
     """
 
     src: str
@@ -185,6 +205,7 @@ class App:
     capabilities: Capabilities
     endpoints: tuple[Endpoint, ...]
     info: Mapping[str, Any]
+    api_info: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
     @property
     def api_url(self) -> str:
@@ -201,21 +222,27 @@ class App:
         ``api_name`` (default None) names it, with or without the leading slash; ``fn_index``
         (default None) gives its index instead, or checks the one ``api_name`` names. With
         neither, an app with exactly one public named endpoint means that one. Raises
-        :class:`EndpointNotFoundError`, listing the valid names, when nothing callable matches.
+        :class:`EndpointNotFoundError`, listing the valid names, when nothing callable matches
+        (its message starts with the official client's words for the case).
         """
         valid = [e for e in self.callable_endpoints() if e.api_name and e.visibility == "public"]
         valid_names = [e.api_name for e in valid if e.api_name]
         listing = ", ".join(valid_names) or "none"
         if api_name is not None:
             if not isinstance(api_name, str):
-                raise EndpointNotFoundError(f"api_name must be a string, got {api_name!r}", valid=valid_names)
+                raise EndpointNotFoundError(
+                    f"Cannot find a function with `api_name`: {api_name}. (api_name must be a string, "
+                    f"got {api_name!r}; valid endpoints: {listing})",
+                    valid=valid_names,
+                )
             wanted = api_name if api_name.startswith("/") else "/" + api_name
             for candidate in self.endpoints:
                 if candidate.api_name == wanted:
                     if not candidate.callable:
                         raise EndpointNotFoundError(
-                            f"The endpoint {wanted!r} is not callable through the API "
-                            f"(it is private or has no Python function). Valid endpoints: {listing}",
+                            f"Cannot find a function with `api_name`: {api_name}. (the endpoint {wanted!r} "
+                            f"is not callable through the API: it is private or has no Python function; "
+                            f"valid endpoints: {listing})",
                             valid=valid_names,
                         )
                     if fn_index is not None and fn_index != candidate.fn_index:
@@ -225,25 +252,31 @@ class App:
                         )
                     return candidate
             raise EndpointNotFoundError(
-                f"Cannot find an endpoint with api_name {api_name!r}. Valid endpoints: {listing}",
+                f"Cannot find a function with `api_name`: {api_name}. (valid endpoints: {listing})",
                 valid=valid_names,
             )
         if fn_index is not None:
             if isinstance(fn_index, bool) or not isinstance(fn_index, int):
-                raise EndpointNotFoundError(f"fn_index must be an int, got {fn_index!r}", valid=valid_names)
+                raise EndpointNotFoundError(
+                    f"Invalid function index: {fn_index}. (fn_index must be an int, got {fn_index!r}; "
+                    f"valid endpoints: {listing})",
+                    valid=valid_names,
+                )
             for candidate in self.endpoints:
                 if candidate.fn_index == fn_index:
                     if not candidate.callable:
                         break
                     return candidate
             raise EndpointNotFoundError(
-                f"There is no callable endpoint with fn_index {fn_index}. Valid endpoints: {listing}",
+                f"Invalid function index: {fn_index}. (there is no callable endpoint with fn_index "
+                f"{fn_index}; valid endpoints: {listing})",
                 valid=valid_names,
             )
         if len(valid) == 1:
             return valid[0]
         raise EndpointNotFoundError(
-            f"This app has {len(valid)} endpoints; name one with api_name=. Valid endpoints: {listing}",
+            "This Gradio app might have multiple endpoints. Please specify an `api_name` or `fn_index` "
+            f"(this app has {len(valid)} public named endpoints; valid endpoints: {listing})",
             valid=valid_names,
         )
 
@@ -454,6 +487,7 @@ def build_app(src: str, config: Mapping[str, Any], info: Mapping[str, Any] | Non
                 cancels=tuple(c for c in dep.get("cancels") or [] if isinstance(c, int)),
                 queue=dep.get("queue") is not False,
                 info=entry if isinstance(entry, Mapping) else {},
+                streams_inputs=dep.get("connection") == "stream",
             )
         )
     return App(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePath
@@ -23,6 +24,9 @@ from .capabilities import Capabilities
 
 __all__ = [
     "FILE_DATA_TYPE",
+    "app_file_inputs",
+    "is_app_file_url",
+    "file",
     "handle_file",
     "is_file_input",
     "is_file_output",
@@ -52,23 +56,44 @@ def _is_url(text: Any) -> bool:
     return isinstance(text, str) and text.lower().startswith(("http://", "https://"))
 
 
-def handle_file(path_or_url: str | os.PathLike[str]) -> dict[str, Any]:
+def handle_file(filepath_or_url: str | os.PathLike[str]) -> dict[str, Any]:
     """Mark an argument as a file: a local path (uploaded when the job is sent) or a URL
     (passed to the server, which fetches it).
 
-    ``path_or_url`` is a path (``str`` or path-like) or an ``http(s)://`` URL; the result is
+    ``filepath_or_url`` is a path (``str`` or path-like) or an ``http(s)://`` URL; the result is
     the FileData dict to pass as the argument, or anywhere inside it. Raises
-    :class:`InputFileError` at once if a local file does not exist.
+    :class:`InputFileError` (a ``ValueError`` too, as in ``gradio_client``) at once if a
+    local file does not exist.
     """
-    text = os.fspath(path_or_url)
+    text = os.fspath(filepath_or_url)
     if not isinstance(text, str):
-        raise TypeError(f"handle_file() takes a path or a URL, got {path_or_url!r}")
+        raise TypeError(f"handle_file() takes a path or a URL, got {filepath_or_url!r}")
     if _is_url(text):
         name = unquote(urlsplit(text).path.rsplit("/", 1)[-1]) or "file"
         return {"path": text, "url": text, "orig_name": name, "meta": dict(_META)}
     if not os.path.isfile(text):
-        raise InputFileError(f"{text!r} is not an existing file (nor an http(s) URL)")
+        raise InputFileError(_missing_file_message(text))
     return {"path": text, "orig_name": os.path.basename(text), "meta": dict(_META)}
+
+
+def _missing_file_message(path: str) -> str:
+    """The official client's words for a file input that is neither a file nor a URL."""
+    what = "is a directory, not a file" if os.path.isdir(path) else "is not an existing file (nor an http(s) URL)"
+    return f"File {path} does not exist on local filesystem and is not a valid URL. ({path!r} {what})"
+
+
+def file(filepath_or_url: str | os.PathLike[str]) -> dict[str, Any]:
+    """Deprecated alias of :func:`handle_file`, kept from ``gradio_client``.
+
+    ``filepath_or_url`` is a local path or an ``http(s)://`` URL, as for :func:`handle_file`.
+    Warns with the official client's ``UserWarning`` that ``file()`` is deprecated.
+    """
+    warnings.warn(
+        "file() is deprecated and will be removed in a future version. Use handle_file() instead.",
+        UserWarning,
+        stacklevel=2,
+    )
+    return handle_file(filepath_or_url)
 
 
 def is_file_input(value: Any) -> bool:
@@ -161,7 +186,7 @@ def local_files(data: Any) -> list[LocalFile]:
         if _is_url(path) or path in seen:
             continue
         if not os.path.isfile(path):
-            raise InputFileError(f"the input file {path!r} does not exist")
+            raise InputFileError(_missing_file_message(path))
         name = file.get("orig_name") if isinstance(file.get("orig_name"), str) else None
         seen[path] = LocalFile(path, sanitize_upload_name(name or os.path.basename(path)))
     return list(seen.values())
@@ -203,20 +228,61 @@ def url_file(file: dict[str, Any], caps: Capabilities) -> dict[str, Any]:
     return value
 
 
+# The routes an app serves its own files from, under its API prefix.
+_APP_FILE_ROUTES = ("file=", "file/", "proxy=")
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    return parts.scheme, (parts.hostname or "").lower(), port
+
+
+def is_app_file_url(url: str, api_url: str) -> bool:
+    """Whether ``url`` is one of the app's own files: its origin, under ``api_url`` (the
+    app's API base, ending in ``/``), on a file route (``file=``, ``file/``, ``proxy=``)."""
+    if not _is_url(url) or _origin(url) != _origin(api_url):
+        return False
+    path, base = urlsplit(url).path, urlsplit(api_url).path
+    return path.startswith(tuple(base + route for route in _APP_FILE_ROUTES))
+
+
+def app_file_inputs(data: Any, api_url: str) -> list[LocalFile]:
+    """The URL inputs that are the app's own files (see :func:`is_app_file_url`), each once:
+    the client fetches them (with its credentials: a private Space's files need them) and
+    uploads them, rather than asking the server to fetch its own URL, which it may refuse.
+
+    ``path`` is the URL; ``name`` the name the upload is sent under.
+    """
+    seen: dict[str, LocalFile] = {}
+    for item in find_files(data, is_file_input):
+        file = _as_input(item)
+        url = file["path"]
+        if url in seen or not is_app_file_url(url, api_url):
+            continue
+        name = file.get("orig_name") if isinstance(file.get("orig_name"), str) else None
+        base = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
+        seen[url] = LocalFile(url, sanitize_upload_name(name or base or "file"))
+    return list(seen.values())
+
+
 def prepare_inputs(data: Any, uploaded: dict[str, str], caps: Capabilities) -> Any:
     """``data`` with each file input replaced by what the server of ``caps`` expects.
 
     ``uploaded`` maps the local path of every local file in ``data`` (as :func:`local_files`
-    lists them) to the server path its upload returned; URL inputs need no entry.
+    lists them), and the URL of every one the client uploaded itself (as
+    :func:`app_file_inputs` lists them), to the server path its upload returned; other URL
+    inputs need no entry: the server fetches them.
     """
 
     def replace(item: Any) -> Any:
         file = _as_input(item)
-        if _is_url(file["path"]):
+        path = file["path"]
+        if _is_url(path) and path not in uploaded:
             return url_file(file, caps)
-        server_path = uploaded[file["path"]]
-        name = sanitize_upload_name(file.get("orig_name") or os.path.basename(file["path"]))
-        return uploaded_file(server_path, name, caps)
+        base = unquote(urlsplit(path).path.rsplit("/", 1)[-1]) if _is_url(path) else os.path.basename(path)
+        name = sanitize_upload_name(file.get("orig_name") or base or "file")
+        return uploaded_file(uploaded[path], name, caps)
 
     return map_files(data, is_file_input, replace)
 

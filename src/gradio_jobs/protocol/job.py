@@ -33,7 +33,7 @@ from .api import Endpoint
 from .cancel import CancelAction, Phase
 from .capabilities import Capabilities
 from .diff import DiffError, apply_diff
-from .status import ProgressUnit, Status, StatusUpdate
+from .status import OutputUpdate, ProgressUnit, Status, StatusUpdate
 
 __all__ = [
     "Clock",
@@ -42,6 +42,7 @@ __all__ = [
     "JobState",
     "Lifecycle",
     "OutputCursor",
+    "UpdateCursor",
     "Outcome",
     "PendingOutput",
     "SYSTEM_CLOCK",
@@ -54,11 +55,19 @@ logger = logging.getLogger("gradio_jobs")
 
 
 def app_error_from(error: dict[str, Any], caps: Capabilities, job_id: str | None = None) -> AppError:
-    """Build the :class:`AppError` for a failed job from the server's error object."""
+    """Build the :class:`AppError` for a failed job from the server's error object.
+
+    As the official client does: a null ``error`` (the app hides its exceptions) gives the
+    official advice to set ``show_error=True``; otherwise the server's ``duration``,
+    ``visible``, ``title`` and ``print_exception`` where it sent them, the official defaults
+    where it did not.
+    """
     message = error.get("error")
-    if message is not None and not isinstance(message, str):
+    if message is None:
+        return AppError(None, hidden=True, job_id=job_id)
+    if not isinstance(message, str):
         message = str(message)
-    quoted = message is not None and len(message) >= 2 and message[0] == message[-1] and message[0] in "'\""
+    quoted = len(message) >= 2 and message[0] == message[-1] and message[0] in "'\""
     if message and caps.quoted_error_messages and quoted:
         # 4.x sends repr(str(error)); undo exactly that.
         try:
@@ -68,12 +77,17 @@ def app_error_from(error: dict[str, Any], caps: Capabilities, job_id: str | None
         if isinstance(unquoted, str):
             message = unquoted
     title = error.get("title")
-    duration = error.get("duration")
+    duration = error.get("duration", 10)
+    if isinstance(duration, bool) or not isinstance(duration, (int, float, type(None))):
+        duration = 10
+    visible = error.get("visible", True)
+    print_exception = error.get("print_exception", True)
     return AppError(
         message,
-        title=title if isinstance(title, str) else None,
-        duration=float(duration) if isinstance(duration, (int, float)) and not isinstance(duration, bool) else None,
-        visible=bool(error.get("visible", True)),
+        duration=duration,
+        visible=visible if isinstance(visible, bool) else True,
+        title=title if isinstance(title, str) and title else "Error",
+        print_exception=print_exception if isinstance(print_exception, bool) else True,
         job_id=job_id,
     )
 
@@ -136,10 +150,11 @@ class Lifecycle(enum.Enum):
     """Where a job is in its life, as the caller sees it.
 
     ``SUBMITTED`` (inputs uploading, join in flight), ``QUEUED`` (the server has it),
-    ``RUNNING`` (a worker started it), ``FINISHING`` (the server completed it; the files of
-    its result are downloading), ``STOPPING`` (the caller has its answer, a cancellation or a
-    deadline's error, and the server's verdict on the cancel is awaited), ``SETTLED`` (over:
-    nothing the server says changes it any more).
+    ``RUNNING`` (a worker started it), ``FINISHING`` (the server completed it, or answered
+    the one input of a streaming-input endpoint; the files of its result are downloading),
+    ``STOPPING`` (the caller has its answer, a cancellation or a deadline's error, and the
+    server's verdict on the cancel is awaited), ``SETTLED`` (over: nothing the server says
+    changes it any more).
     """
 
     SUBMITTED = "submitted"
@@ -516,6 +531,11 @@ class JobState:
         # apply_diff shares unchanged parts with the previous value: the caller gets its own copy,
         # so mutating an output can never corrupt the base of the next diff.
         value = self.endpoint.user_outputs(copy.deepcopy(full) if semantics is not None else full)
+        if self.endpoint.streams_inputs:
+            # The answer to the one input a call sends: all the server could do now is wait for
+            # more input (until the client's close lands, at the latest the event's time limit).
+            self._move(Lifecycle.FINISHING)
+            return PendingOutput(final=True, value=value, attempt=self.attempt)
         return PendingOutput(final=False, value=value, attempt=self.attempt)
 
     def _completed(self, msg: m.Completed) -> list[ev.JobEvent] | PendingOutput:
@@ -708,3 +728,38 @@ class EventCursor:
     def ended(self) -> bool:
         """The server's part of the job is over: once a batch comes back empty, nothing follows."""
         return self._state.settled
+
+
+class UpdateCursor:
+    """A reader's place in a job's updates, ``gradio_client``'s view of its events: an
+    :class:`OutputUpdate` per output (``final`` for the result, or for the error of a failed
+    job) and a :class:`StatusUpdate` after each batch that changed the status.
+
+    A reader that lags sees the latest status, not every one it missed (as ``on_status``).
+    """
+
+    def __init__(self, state: JobState) -> None:
+        self._state = state
+        self._events = EventCursor(state)
+        self._last_status: StatusUpdate | None = None
+
+    def next_batch(self) -> list[StatusUpdate | OutputUpdate]:
+        """The updates since the last call (empty if none are new)."""
+        updates: list[StatusUpdate | OutputUpdate] = []
+        for event in self._events.next_batch():
+            if isinstance(event, ev.OutputProduced):
+                updates.append(OutputUpdate(outputs=event.value, success=True))
+            elif isinstance(event, ev.Completed):
+                updates.append(OutputUpdate(outputs=event.value, success=True, final=True))
+            elif isinstance(event, ev.Failed):
+                updates.append(OutputUpdate(outputs=event.error, success=False, final=True))
+        status = self._state.status
+        if status is not self._last_status:
+            self._last_status = status
+            updates.append(status)
+        return updates
+
+    @property
+    def ended(self) -> bool:
+        """The job is over: once a batch comes back empty, nothing follows."""
+        return self._events.ended

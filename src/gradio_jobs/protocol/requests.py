@@ -18,18 +18,30 @@ from . import messages as m
 from .api import Endpoint
 from .capabilities import Capabilities
 
-__all__ = ["join_body", "hash_reply", "data_reply", "predict_body", "predict_messages", "reset_body"]
+__all__ = [
+    "join_body", "hash_reply", "data_reply", "predict_body", "predict_messages", "reset_body", "input_close_route",
+]
 
 
-def join_body(endpoint: Endpoint, data: list[Any], session_hash: str) -> dict[str, Any]:
-    """The body of ``POST queue/join`` (sse_v1 and later)."""
-    return {
+def join_body(
+    endpoint: Endpoint, data: list[Any], session_hash: str, oauth_token: str | None = None
+) -> dict[str, Any]:
+    """The body of ``POST queue/join`` (sse_v1 and later).
+
+    ``oauth_token`` (default None) goes in only when the endpoint's API description says
+    its function takes a ``gr.OAuthToken`` (``"oauth_token": "required"`` or
+    ``"optional"``, gradio 6): it is the user's token, for those endpoints alone.
+    """
+    body: dict[str, Any] = {
         "data": data,
         "fn_index": endpoint.fn_index,
         "session_hash": session_hash,
         "event_data": None,
         "trigger_id": None,
     }
+    if oauth_token and endpoint.info.get("oauth_token") in ("required", "optional"):
+        body["oauth_token"] = oauth_token
+    return body
 
 
 def hash_reply(endpoint: Endpoint, session_hash: str) -> dict[str, Any]:
@@ -68,6 +80,25 @@ def reset_body(
     if caps.reset_by == "event_id" and event_id is not None:
         return {"event_id": event_id, "fn_index": endpoint.fn_index, "session_hash": session_hash}
     return None
+
+
+def input_close_route(endpoint: Endpoint, event_id: str | None) -> str | None:
+    """The API route that ends a streaming-input job's input stream (``POST``, no body), or None.
+
+    A ``.stream`` listener of gradio 5 and later (:attr:`Endpoint.streams_inputs`) answers
+    each input chunk and then waits, up to the event's ``time_limit`` (30 s when it has none),
+    for the next one. An API call sends one chunk, so its stream ends as soon as the server
+    has the job: after ``POST stream/<event_id>/close`` the server runs the function once on
+    that chunk and completes the job (measured on 6.31.0, and on 5.50.0 for an event with a
+    ``time_limit``; closed after the first output instead, 5.x runs the function a second
+    time on the same chunk). A 5.x event without a ``time_limit`` ignores the close and
+    completes after 30 s: the job's first output completes it for the caller all the same
+    (:class:`~gradio_jobs.protocol.job.JobState`). None for every other endpoint, and while
+    the job has no ``event_id``.
+    """
+    if not endpoint.streams_inputs or event_id is None:
+        return None
+    return f"stream/{event_id}/close"
 
 
 def predict_messages(status_code: int, body: Any) -> list[m.Message]:

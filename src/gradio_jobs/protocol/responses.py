@@ -1,6 +1,7 @@
 """Reading the server's answers to plain HTTP requests (status code + body -> value or error).
 
 In every function here, ``status`` is the answer's HTTP status and ``body`` its raw body.
+Where the official client has words for a failure, the error's message starts with them.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import json
 from typing import Any
 
 from .._exceptions import (
+    QUEUE_FULL_MESSAGE,
     AuthenticationError,
     ProtocolError,
     QueueFullError,
@@ -17,7 +19,10 @@ from .._exceptions import (
     ValidationError,
 )
 
-__all__ = ["read_json", "read_join", "raise_for_status", "detail_of"]
+__all__ = ["read_json", "read_join", "raise_for_status", "detail_of", "TOO_MANY_REQUESTS_MESSAGE"]
+
+#: The official client's message for HTTP 429.
+TOO_MANY_REQUESTS_MESSAGE = "Too many requests to the API, please try again later."
 
 
 def _loads(body: bytes) -> Any:
@@ -56,7 +61,9 @@ def raise_for_status(status: int, body: bytes, what: str) -> None:
             f"{what}: the app requires authentication ({status}: {detail})", status_code=status, body=text
         )
     if status == 429:
-        raise TooManyRequestsError(f"{what}: too many requests (429: {detail})", status_code=status, body=text)
+        raise TooManyRequestsError(
+            f"{TOO_MANY_REQUESTS_MESSAGE} ({what}: too many requests, 429: {detail})", status_code=status, body=text
+        )
     raise ServerError(f"{what} failed with HTTP {status}: {detail}", status_code=status, body=text)
 
 
@@ -77,13 +84,13 @@ def read_join(status: int, body: bytes) -> str:
     failures as :func:`raise_for_status`, an answer without an id :class:`ProtocolError`.
     """
     if status == 503:
-        raise QueueFullError(f"The app's queue is full ({detail_of(body)}); try again later.")
+        raise QueueFullError(f"{QUEUE_FULL_MESSAGE} (the app's queue is full: {detail_of(body)})")
     if status == 422:
         parsed = _loads(body)
         detail = parsed.get("detail") if isinstance(parsed, dict) else None
         if isinstance(detail, list) and any(isinstance(d, dict) and d.get("__type__") == "validate" for d in detail):
             errors = {
-                str(d.get("parameter_name") or f"input {n}"): str(d.get("message") or "invalid")
+                str(d.get("parameter_name") or f"parameter_{n}"): str(d.get("message") or "invalid")
                 for n, d in enumerate(detail)
                 if isinstance(d, dict) and d.get("is_valid") is False
             }

@@ -1,4 +1,4 @@
-"""``Status`` and ``StatusUpdate``: the same names, members and fields as ``gradio_client``."""
+"""``Status``, ``StatusUpdate`` and ``OutputUpdate``: the same names, members and fields as ``gradio_client``."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any, Literal
 
-__all__ = ["Status", "StatusUpdate", "ProgressUnit", "LogMessage"]
+__all__ = ["Status", "StatusUpdate", "OutputUpdate", "Update", "ProgressUnit", "LogMessage"]
 
 
 class Status(Enum):
@@ -146,3 +146,23 @@ class StatusUpdate:
     type: Literal["status", "output"] = "status"
     run_eta: float | None = None
     log_message: LogMessage | None = None
+
+
+@dataclass
+class OutputUpdate:
+    """An output of a job, as ``async for update in job`` yields it (``gradio_client``'s type).
+
+    ``outputs`` is the output as ``result()`` would give it; ``success`` whether the job
+    succeeded so far (False on the final update of a failed job, whose ``outputs`` is then
+    the error); ``final`` (default False) marks the job's result, the last output;
+    ``type`` (default ``"output"``) tells it from a :class:`StatusUpdate`.
+    """
+
+    outputs: Any
+    success: bool
+    type: Literal["output"] = "output"
+    final: bool = False
+
+
+#: What ``async for update in job`` yields: a status or an output.
+Update = StatusUpdate | OutputUpdate

@@ -19,6 +19,7 @@ import contextlib
 import hashlib
 import logging
 import os
+import shutil
 import tempfile
 import threading
 import uuid
@@ -28,16 +29,16 @@ from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
-from .._exceptions import FileTooLargeError, InputFileError, ProtocolError, ServerUnreachableError
-from .._limits import CHUNK_SIZE, MAX_UNWRITTEN, TRANSFER_TIMEOUT, WRITE_BATCH
+from .._exceptions import FileTooLargeError, InputFileError, ProtocolError
+from .._limits import CHUNK_SIZE, MAX_UNWRITTEN, WRITE_BATCH
 from ..protocol.files import safe_file_name
-from ..protocol.responses import raise_for_status, read_json
-from .http import timeout_of
+from ..protocol.responses import read_json
+from .errors import check_download, httpx_text, unreachable_error
 
 if TYPE_CHECKING:
     from .http import HttpTransport
 
-__all__ = ["download_file", "gather_limited", "upload_file"]
+__all__ = ["download_file", "gather_limited", "relay_file", "upload_file"]
 
 T = TypeVar("T")
 
@@ -65,8 +66,10 @@ def _open_input(path: str, name: str, max_size: int | None) -> tuple[IO[bytes], 
     except OSError as exc:
         raise InputFileError(f"cannot read the input file {path!r}: {exc.strerror or exc}") from exc
     if max_size is not None and size > max_size:
+        # The official client's words (its component label is always empty), then ours.
         raise FileTooLargeError(
-            f"{path!r} is {size} bytes; the app accepts files of at most {max_size} bytes",
+            f"File {path} exceeds the maximum file size of {max_size} bytes set in  component. "
+            f"({path!r} is {size} bytes; the app accepts files of at most {max_size} bytes)",
             name=name, size=size, limit=max_size,
         )
     try:
@@ -180,7 +183,8 @@ async def upload_file(
     }
     what = f"Uploading {name!r}"
     try:
-        timeout = timeout_of(TRANSFER_TIMEOUT)
+        # The user's httpx timeout if they gave one (a slow link may need more than 60 s).
+        timeout = transport.transfer_timeout
         response = await transport.send("POST", url, what, content=body(), headers=headers, timeout=timeout)
     finally:
         await _cleanup(transport.run_file_io(_close_when_read, handle, list(reads)), f"closing {path!r}")
@@ -197,8 +201,10 @@ async def download_file(
 ) -> str:
     """Stream ``url`` into ``<folder>/<sha256 of the content>/<name>``; returns that path.
 
-    ``transport`` fetches ``url`` (on its streams' connections, at most ``MAX_TRANSFERS`` at
-    once); ``folder`` is created if missing. ``name`` is reduced to one safe path component
+    ``transport`` fetches ``url`` (on its download connections, at most ``MAX_TRANSFERS`` at
+    once, within its ``transfer_timeout``; a URL an app on a public address gives that leads
+    to a private one raises :class:`PrivateNetworkError`, see ``addresses``); ``folder`` is
+    created if missing. ``name`` is reduced to one safe path component
     again here, and the result is checked to be inside ``folder``; the content hash keeps
     two different files of the same name apart. ``max_size`` (bytes, None for no limit) is
     checked against the declared length and against the bytes received
@@ -214,10 +220,10 @@ async def download_file(
     try:
         batch: list[bytes] = []
         batched = received = 0
-        async with transport.stream("GET", url, what, timeout=timeout_of(TRANSFER_TIMEOUT)) as response:
+        async with transport.stream("GET", url, what, timeout=transport.transfer_timeout) as response:
             if response.status_code >= 400:
                 await response.aread()
-                raise_for_status(response.status_code, response.content, what)
+                check_download(response, what)
             _check_declared_size(response, max_size, name, what)
             try:
                 async for chunk in response.aiter_bytes():
@@ -233,7 +239,7 @@ async def download_file(
                         writes.append(transport.file_io_executor().submit(partial.write, batch))
                         batch, batched = [], 0
             except httpx.HTTPError as exc:
-                raise ServerUnreachableError(f"{what}: the transfer broke off ({type(exc).__name__}: {exc})") from exc
+                raise unreachable_error(exc, f"{httpx_text(exc)} ({what}: the transfer broke off)") from exc
         if writes:
             await asyncio.wrap_future(writes[0])
             writes.pop().result()
@@ -295,10 +301,10 @@ def _download_here(
     what = f"Downloading {name!r}"
     partial = _Partial(folder)
     try:
-        with transport.sync_stream("GET", url, what, timeout=timeout_of(TRANSFER_TIMEOUT)) as response:
+        with transport.sync_stream("GET", url, what, timeout=transport.transfer_timeout) as response:
             if response.status_code >= 400:
                 response.read()
-                raise_for_status(response.status_code, response.content, what)
+                check_download(response, what)
             _check_declared_size(response, max_size, name, what)
             received = 0
             try:
@@ -308,7 +314,7 @@ def _download_here(
                     received = _count_received(received, chunk, max_size, name, what)
                     partial.write([chunk])
             except httpx.HTTPError as exc:
-                raise ServerUnreachableError(f"{what}: the transfer broke off ({type(exc).__name__}: {exc})") from exc
+                raise unreachable_error(exc, f"{httpx_text(exc)} ({what}: the transfer broke off)") from exc
         return partial.place(name, what)
     except BaseException:
         partial.discard()
@@ -344,3 +350,26 @@ async def gather_limited(limit: int, coros: list[Coroutine[Any, Any, T]]) -> lis
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         raise
+
+
+async def relay_file(
+    transport: HttpTransport,
+    source_url: str,
+    upload_url: str,
+    name: str,
+    *,
+    max_size: int | None,
+    progress: UploadProgress | None = None,
+) -> str:
+    """Fetch ``source_url`` (one of the app's own files) and upload it to ``upload_url``
+    under ``name``; returns the server's path for the copy.
+
+    The file passes through a temporary folder, removed afterwards whatever happens;
+    ``max_size`` and ``progress`` are the upload's (see :func:`upload_file`).
+    """
+    folder = await transport.run_file_io(tempfile.mkdtemp, "", "gradio-jobs-relay-")
+    try:
+        local = await download_file(transport, source_url, folder, name, max_size=max_size)
+        return await upload_file(transport, upload_url, local, name, max_size=max_size, progress=progress)
+    finally:
+        await transport.run_file_io(shutil.rmtree, folder, True)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 import httpx
@@ -25,7 +26,7 @@ from ..protocol import requests as rq
 from ..protocol.api import Endpoint
 from ..protocol.responses import raise_for_status
 from ..protocol.sse import SSEDecoder
-from .http import HttpTransport
+from .http import HttpTransport, call_extensions
 
 __all__ = ["RouteSink", "run_direct", "run_job_stream", "run_websocket"]
 
@@ -61,7 +62,13 @@ class RouteSink(Protocol):
 
 
 async def run_websocket(
-    transport: HttpTransport, url: str, endpoint: Endpoint, data: list[Any], session_hash: str, sink: RouteSink
+    transport: HttpTransport,
+    url: str,
+    endpoint: Endpoint,
+    data: list[Any],
+    session_hash: str,
+    sink: RouteSink,
+    call_headers: Mapping[str, str] | None = None,
 ) -> None:
     """One job on the 3.x websocket queue at ``url`` (``.../queue/join``), fed to ``sink``.
 
@@ -69,12 +76,13 @@ async def run_websocket(
     ``data`` are what is sent when the server asks (``send_hash``, then ``send_data`` with
     ``session_hash``). Returns when the job is over; failures go to ``sink.reject`` or
     ``sink.lose``, never out. ``websockets`` is imported here, the first time a 3.x server
-    is met, so that ``import gradio_jobs`` does not pay for it.
+    is met, so that ``import gradio_jobs`` does not pay for it. ``call_headers`` are the
+    call's own headers (default none).
     """
     import websockets
     from websockets.asyncio.client import connect as ws_connect
 
-    ws_url, options = await transport.websocket_options(url)
+    ws_url, options = await transport.websocket_options(url, call_headers)
     try:
         async with ws_connect(ws_url, open_timeout=30, max_size=None, **options) as socket:
             async for frame in socket:
@@ -119,19 +127,25 @@ async def run_job_stream(
     session_hash: str,
     sink: RouteSink,
     read_timeout: float | None,
+    call_headers: Mapping[str, str] | None = None,
 ) -> None:
     """One job on the 4.0 to 4.8 queue: its own ``GET queue/join`` stream, fed to ``sink``.
 
     ``api_url`` is the app's API base (ending in ``/``); ``endpoint``, ``data`` and
     ``session_hash`` make the ``POST queue/data`` answer to the server's ``send_data``.
     ``read_timeout`` (seconds, None for none) is the longest silence, heartbeats included,
-    before the job counts as lost. Returns when the job is over; failures go to the sink.
+    before the job counts as lost. ``call_headers`` are the call's own headers (default
+    none). Returns when the job is over; failures go to the sink.
     """
     decoder = SSEDecoder()
     params: dict[str, str | int] = {"fn_index": endpoint.fn_index, "session_hash": session_hash}
     try:
         async with transport.stream_client.stream(
-            "GET", api_url + "queue/join", params=params, timeout=httpx.Timeout(30.0, read=read_timeout)
+            "GET",
+            api_url + "queue/join",
+            params=params,
+            timeout=httpx.Timeout(30.0, read=read_timeout),
+            extensions=call_extensions(call_headers),
         ) as response:
             if response.status_code != 200:
                 refusal = await response.aread()
@@ -154,7 +168,9 @@ async def run_job_stream(
                         if isinstance(message, m.SendData):
                             reply = rq.data_reply(endpoint, data, session_hash, message.event_id)
                             try:
-                                await transport.post_ok(api_url + "queue/data", reply, "Sending the job's data")
+                                await transport.post_ok(
+                                    api_url + "queue/data", reply, "Sending the job's data", call_headers
+                                )
                             except GradioJobsError as error:
                                 sink.reject(error)
                                 return
@@ -171,14 +187,23 @@ async def run_job_stream(
 
 
 async def run_direct(
-    transport: HttpTransport, api_url: str, endpoint: Endpoint, data: list[Any], session_hash: str, sink: RouteSink
+    transport: HttpTransport,
+    api_url: str,
+    endpoint: Endpoint,
+    data: list[Any],
+    session_hash: str,
+    sink: RouteSink,
+    call_headers: Mapping[str, str] | None = None,
 ) -> None:
-    """One call through ``POST run/predict``, which bypasses the queue."""
+    """One call through ``POST run/predict``, which bypasses the queue (with the call's own
+    headers, ``call_headers``, default none)."""
     body = rq.predict_body(endpoint, data, session_hash)
     sink.accepted(None)
     sink.deliver(m.ProcessStarts(None, None))
     try:
-        response = await transport.send("POST", api_url + "run/predict", "Calling the app", json=body)
+        response = await transport.send(
+            "POST", api_url + "run/predict", "Calling the app", json=body, extensions=call_extensions(call_headers)
+        )
         try:
             answer = response.json()
         except ValueError:

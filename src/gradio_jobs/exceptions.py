@@ -1,0 +1,28 @@
+"""``gradio_client.exceptions`` under gradio-jobs' name, with every gradio-jobs error.
+
+``AppError``, ``AuthenticationError``, ``ValidationError`` and ``SerializationSetupError``
+are the official module's names; the rest are gradio-jobs' typed errors (all derive from
+``GradioJobsError``). ``FileAccessError`` is also an ``httpx.HTTPStatusError``: it loads
+(with httpx) when first used.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ._exceptions import *  # noqa: F403
+from ._exceptions import __all__ as _errors
+
+if TYPE_CHECKING:
+    from .transport.errors import FileAccessError
+
+__all__ = [*_errors, "FileAccessError"]
+
+
+def __getattr__(name: str) -> Any:
+    """The errors that are also httpx's load with httpx, when first used."""
+    if name == "FileAccessError":
+        from .transport.errors import FileAccessError
+
+        return FileAccessError
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
