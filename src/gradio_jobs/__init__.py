@@ -52,7 +52,7 @@ from .protocol.job import Timings
 from .protocol.status import LogMessage, OutputUpdate, ProgressUnit, Status, StatusUpdate
 
 if TYPE_CHECKING:
-    from .transport.errors import FileAccessError
+    from .transport.errors import FileAccessError, FileDownloadError
 
 __all__ = [
     "__version__",
@@ -96,6 +96,7 @@ __all__ = [
     "ConnectionLostError",
     "EndpointNotFoundError",
     "FileAccessError",
+    "FileDownloadError",
     "FileTooLargeError",
     "InputFileError",
     "SerializationSetupError",
@@ -116,10 +117,11 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    """The errors that are also httpx's (``FileAccessError``) load with httpx, when first used:
+    """The errors that are also httpx's (``FileAccessError``, ``FileDownloadError``) load with
+    httpx, when first used:
     ``import gradio_jobs`` alone does not import httpx."""
-    if name == "FileAccessError":
-        from .transport.errors import FileAccessError
+    if name in ("FileAccessError", "FileDownloadError"):
+        from .transport import errors
 
-        return FileAccessError
+        return getattr(errors, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -2,8 +2,8 @@
 
 ``AppError``, ``AuthenticationError``, ``ValidationError`` and ``SerializationSetupError``
 are the official module's names; the rest are gradio-jobs' typed errors (all derive from
-``GradioJobsError``). ``FileAccessError`` is also an ``httpx.HTTPStatusError``: it loads
-(with httpx) when first used.
+``GradioJobsError``). ``FileAccessError`` and ``FileDownloadError`` are also ``httpx.HTTPStatusError``: they
+load (with httpx) when first used.
 """
 
 from __future__ import annotations
@@ -14,15 +14,15 @@ from ._exceptions import *  # noqa: F403
 from ._exceptions import __all__ as _errors
 
 if TYPE_CHECKING:
-    from .transport.errors import FileAccessError
+    from .transport.errors import FileAccessError, FileDownloadError
 
-__all__ = [*_errors, "FileAccessError"]
+__all__ = [*_errors, "FileAccessError", "FileDownloadError"]
 
 
 def __getattr__(name: str) -> Any:
     """The errors that are also httpx's load with httpx, when first used."""
-    if name == "FileAccessError":
-        from .transport.errors import FileAccessError
+    if name in ("FileAccessError", "FileDownloadError"):
+        from .transport import errors
 
-        return FileAccessError
+        return getattr(errors, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

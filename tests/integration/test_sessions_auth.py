@@ -26,6 +26,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+import gradio_jobs
 from gradio_jobs import AsyncClient, AuthenticationError, Client, ServerUnreachableError
 from gradio_jobs.transport.http import HttpTransport, call_extensions
 from proxy import FaultProxy
@@ -437,6 +438,19 @@ def test_a_foreign_file_is_downloaded_without_credentials(apps: SessionApps, for
     seen = doc.headers_for("/doc.txt")
     assert len(seen) == 1, doc.requests
     assert leaked(seen[0]) == {}
+
+
+def test_a_file_download_with_an_error_status_is_httpxs_status_error(apps: SessionApps, foreign, tmp_path) -> None:
+    """As in gradio_client, a failed download is an ``httpx.HTTPStatusError`` (and ours typed)."""
+    doc, _ = foreign
+    with Client(apps.open_url, verbose=False, download_files=str(tmp_path)) as client:
+        with pytest.raises(httpx.HTTPStatusError) as caught:
+            client.predict(doc.url + "missing.txt", api_name="/foreign")
+    error = caught.value
+    assert isinstance(error, gradio_jobs.FileDownloadError) and isinstance(error, gradio_jobs.ServerError)
+    assert not isinstance(error, gradio_jobs.FileAccessError)
+    assert error.response.status_code == error.status_code == 404
+    assert str(error).startswith(f"Client error '404 Not Found' for url '{doc.url}missing.txt'")
 
 
 async def test_a_foreign_file_is_downloaded_without_credentials_async(apps: SessionApps, foreign, tmp_path) -> None:

@@ -54,7 +54,13 @@ from gradio_jobs.protocol.api import build_app
 from gradio_jobs.protocol.capabilities import Capabilities
 from gradio_jobs.protocol.job import app_error_from
 from gradio_jobs.protocol.responses import raise_for_status, read_join
-from gradio_jobs.transport.errors import FileAccessError, check_download, httpx_text, unreachable_error
+from gradio_jobs.transport.errors import (
+    FileAccessError,
+    FileDownloadError,
+    check_download,
+    httpx_text,
+    unreachable_error,
+)
 from gradio_jobs.transport.files import _open_input
 from tests.fixtures import captures
 
@@ -316,13 +322,15 @@ def test_a_refused_file_is_the_official_http_status_error() -> None:
     assert error.response is response and error.request is request and error.status_code == 403
 
 
-def test_other_refusals_of_a_download_keep_their_errors() -> None:
+def test_other_refusals_of_a_download_are_httpx_status_errors_too() -> None:
     request = httpx.Request("GET", SRC + "file=x")
-    with pytest.raises(AuthenticationError):
-        check_download(httpx.Response(401, request=request), "Downloading 'x'")
-    with pytest.raises(ServerError) as caught:
-        check_download(httpx.Response(404, request=request), "Downloading 'x'")
-    assert not isinstance(caught.value, FileAccessError)
+    for status in (401, 404, 500):
+        with pytest.raises(FileDownloadError) as caught:
+            check_download(httpx.Response(status, request=request), "Downloading 'x'")
+        assert isinstance(caught.value, httpx.HTTPStatusError) and isinstance(caught.value, ServerError)
+        assert not isinstance(caught.value, FileAccessError)
+        assert caught.value.status_code == status
+    check_download(httpx.Response(200, request=request), "Downloading 'x'")  # no error
 
 
 # -- HTTP answers ---------------------------------------------------------------------------------

@@ -19,12 +19,13 @@ import ssl
 import httpx
 
 from .._exceptions import ServerError, ServerUnreachableError
-from ..protocol.responses import detail_of, raise_for_status
+from ..protocol.responses import detail_of
 
 __all__ = [
     "FileAccessError",
     "ServerTransportError",
     "check_download",
+    "FileDownloadError",
     "httpx_text",
     "unreachable_error",
 ]
@@ -163,9 +164,8 @@ def unreachable_error(exc: httpx.HTTPError, message: str, *, request_sent: bool 
     return kind(message, request_sent=request_sent, request=request)
 
 
-class FileAccessError(httpx.HTTPStatusError, ServerError):
-    """The app refuses to serve a file output (HTTP 403, "File not allowed": a path outside
-    the folders it serves).
+class FileDownloadError(httpx.HTTPStatusError, ServerError):
+    """A file output could not be downloaded: the server answered with an error status.
 
     Also the ``httpx.HTTPStatusError`` the official client raises there, with its message
     first. ``message`` is the error's text; ``request`` and ``response`` are httpx's (the
@@ -180,19 +180,30 @@ class FileAccessError(httpx.HTTPStatusError, ServerError):
         self.body = response.text[:2000]
 
 
+class FileAccessError(FileDownloadError):
+    """The app refuses to serve a file output (HTTP 403, "File not allowed": a path outside
+    the folders it serves). Arguments as for :class:`FileDownloadError`."""
+
+
 def check_download(response: httpx.Response, what: str) -> None:
     """Raise the error for a file download that failed (``response``, read whole); return
     for a 2xx answer. ``what`` names the download in the message. A 403 raises
-    :class:`FileAccessError`, other failures as ``protocol.responses.raise_for_status``."""
+    :class:`FileAccessError`, any other error status :class:`FileDownloadError`; their
+    message starts with httpx's own, as the official client shows it."""
+    if response.is_success:
+        return
+    try:
+        response.raise_for_status()
+        official = f"Error '{response.status_code}' for url '{response.url}'"  # a 1xx/3xx answer
+    except httpx.HTTPStatusError as exc:
+        official = str(exc)
     if response.status_code == 403:
-        try:
-            response.raise_for_status()
-            official = f"Client error '403' for url '{response.url}'"
-        except httpx.HTTPStatusError as exc:
-            official = str(exc)
-        raise FileAccessError(
-            f"{official}\n({what}: the app refuses to serve this file, 403: {detail_of(response.content)})",
-            request=response.request,
-            response=response,
-        )
-    raise_for_status(response.status_code, response.content, what)
+        kind: type[FileDownloadError] = FileAccessError
+        reason = "the app refuses to serve this file"
+    else:
+        kind, reason = FileDownloadError, "the download failed"
+    raise kind(
+        f"{official}\n({what}: {reason}, {response.status_code}: {detail_of(response.content)})",
+        request=response.request,
+        response=response,
+    )
