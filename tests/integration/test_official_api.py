@@ -95,6 +95,12 @@ print(json.dumps({
                    and getattr(exceptions, n).__module__ == exceptions.__name__},
     "utils": {n: describe(getattr(utils, n)) for n in UTILS_NAMES if hasattr(utils, n)},
 }))
+
+# The official client's threads can crash the interpreter as it exits (SIGSEGV seen in CI),
+# after the answer is out: leave at once.
+import os as _os, sys as _sys
+_sys.stdout.flush()
+_os._exit(0)
 """
 
 

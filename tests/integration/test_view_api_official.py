@@ -48,6 +48,12 @@ for key, value in {"None": None, "True": True, "False": False}.items():
     out["dict"][key] = client.view_api(all_endpoints=value, return_format="dict", print_info=False)
     out["text"][key] = client.view_api(all_endpoints=value, return_format="str", print_info=False)
 print(json.dumps(out))
+
+# The official client's threads can crash the interpreter as it exits (SIGSEGV seen in CI),
+# after the answer is out: leave at once.
+import os as _os, sys as _sys
+_sys.stdout.flush()
+_os._exit(0)
 """
 
 
