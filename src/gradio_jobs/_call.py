@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from ._callbacks import JobCallbacks
@@ -18,6 +19,12 @@ from .protocol.job import JobState
 from .protocol.status import LogMessage, StatusUpdate
 
 __all__ = ["CallRequest", "Deadline", "PreparedCall", "call_request", "prepare_call"]
+
+
+#: What every call's requests say of themselves: apps tell API calls from browsers by it
+#: (``gr.Request``), as ``gradio_client``'s do.
+API_CALL_HEADERS: Mapping[str, str] = MappingProxyType({"x-gradio-user": "api"})
+_NO_HEADERS: Mapping[str, str] = MappingProxyType({})
 
 
 @dataclass(frozen=True)
@@ -90,7 +97,7 @@ def call_request(
     This one list is what the four methods take (see ``_signatures.parameters_of``).
     """
     if headers is None:
-        headers = {}
+        headers = _NO_HEADERS
     if not isinstance(headers, Mapping) or not all(
         isinstance(name, str) and isinstance(value, str) for name, value in headers.items()
     ):
@@ -98,7 +105,8 @@ def call_request(
     if callable(result_callbacks):
         result_callbacks = [result_callbacks]
     callbacks = JobCallbacks(on_status, on_output, on_log, list(result_callbacks or ()))
-    return CallRequest(args, kwargs, api_name, fn_index, dict(headers), callbacks, Deadline.of(deadline), keep_outputs)
+    own = dict(headers) if headers else _NO_HEADERS
+    return CallRequest(args, kwargs, api_name, fn_index, own, callbacks, Deadline.of(deadline), keep_outputs)
 
 
 def prepare_call(
@@ -114,5 +122,9 @@ def prepare_call(
     data = endpoint.bind(request.args, request.kwargs)
     files.local_files(data)  # a missing input file fails here, before anything is sent
     state = JobState(endpoint, app.capabilities, request.keep_outputs)
-    headers = {"x-gradio-user": "api", **(client_headers or {}), **request.headers}
+    headers = (
+        {**API_CALL_HEADERS, **(client_headers or {}), **request.headers}
+        if client_headers or request.headers
+        else API_CALL_HEADERS  # shared: most calls add nothing (a thousand jobs, one mapping)
+    )
     return PreparedCall(endpoint, data, state, request.callbacks, request.deadline, session_hash, headers)

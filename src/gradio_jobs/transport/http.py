@@ -79,7 +79,7 @@ _CALL_HEADERS = "gradio_jobs.call_headers"
 
 def call_extensions(headers: Mapping[str, str] | None) -> dict[str, Any]:
     """The request extensions that send one call's ``headers`` to the app (and nowhere else)."""
-    return {_CALL_HEADERS: dict(headers)} if headers else {}
+    return {_CALL_HEADERS: headers} if headers else {}
 
 
 class HttpTransport:
@@ -194,7 +194,9 @@ class HttpTransport:
         """
         call_headers: Mapping[str, str] = request.extensions.get(_CALL_HEADERS) or {}
         if self.is_app_url(request.url):
-            for name, value in {**self._app_headers, **call_headers}.items():
+            for name, value in self._app_headers.items():
+                request.headers[name] = value
+            for name, value in call_headers.items():  # after: a call's own win
                 request.headers[name] = value
             return
         for name in (*self._app_headers, *call_headers, *_CREDENTIAL_HEADERS):
