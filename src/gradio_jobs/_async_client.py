@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import uuid
 from typing import TYPE_CHECKING, Any
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 
     from ._runtime import ClientRuntime
     from .transport import HttpTransport
-from ._view_api import client_repr, view_api, with_api_info
+from ._view_api import client_repr, read_api_info, view_api
 from .protocol.api import App, build_app
 
 __all__ = ["AsyncClient"]
@@ -176,20 +177,29 @@ class AsyncClient(ClientAttributes):
                 f"the app runs gradio {app.capabilities.version_string or '(unknown version)'} with the "
                 f"{app.capabilities.protocol!r} queue protocol, which this client does not speak"
             )
+        # Both descriptions at once, one round trip: ours (every endpoint, for calling) and the
+        # public one the official client reads (what view_api() shows).
+        info, public_info = await asyncio.gather(
+            self._read_info(transport, app.api_url), read_api_info(transport, app)
+        )
+        app = dataclasses.replace(build_app(self.src, config, info), api_info=public_info)
+        if self.options.verbose:
+            logger.info("Loaded as API: %s (gradio %s)", self.src, app.capabilities.version_string)
+        return app
+
+    @staticmethod
+    async def _read_info(transport: HttpTransport, api_url: str) -> dict[str, Any] | None:
+        """``/info?all_endpoints=True``, or None where the server has no usable one."""
         try:
             info = await transport.get_json(
-                app.api_url + "info", "Loading the app's API description", params={"all_endpoints": "True"}
+                api_url + "info", "Loading the app's API description", params={"all_endpoints": "True"}
             )
         except ServerError as exc:
             # Old servers have no /info, and some fail on it (4.21 answers 500 for some apps):
             # the config alone still describes every endpoint, with less precise names.
             logger.warning("the app has no usable API description (%s); reading the endpoints from its config", exc)
-            info = None
-        app = build_app(self.src, config, info if isinstance(info, dict) else None)
-        app = await with_api_info(transport, app)  # what view_api() shows, as the official client reads it
-        if self.options.verbose:
-            logger.info("Loaded as API: %s (gradio %s)", self.src, app.capabilities.version_string)
-        return app
+            return None
+        return info if isinstance(info, dict) else None
 
     # -- calling --------------------------------------------------------------------------
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -13,7 +12,7 @@ from .protocol.view import api_info_of_app, render_api
 if TYPE_CHECKING:
     from .transport import HttpTransport
 
-__all__ = ["client_repr", "read_api_info", "view_api", "view_text", "with_api_info"]
+__all__ = ["client_repr", "read_api_info", "view_api", "view_text"]
 
 logger = logging.getLogger("gradio_jobs")
 
@@ -37,11 +36,6 @@ async def read_api_info(transport: HttpTransport, app: App) -> dict[str, Any] | 
         logger.debug("no public API description (%s); view_api() describes the endpoints from the app model", exc)
         return None
     return answer if isinstance(answer, dict) else None
-
-
-async def with_api_info(transport: HttpTransport, app: App) -> App:
-    """``app`` with its ``api_info`` read through ``transport`` (see :func:`read_api_info`)."""
-    return dataclasses.replace(app, api_info=await read_api_info(transport, app))
 
 
 def view_text(app: App, all_endpoints: bool | None = None) -> str:

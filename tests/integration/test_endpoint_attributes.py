@@ -35,6 +35,7 @@ from gradio_jobs.client import DEFAULT_TEMP_DIR, ComponentApiType, Endpoint
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from official_client import OFFICIAL_VERSION, run_official
 from servers import (
     ALL_VERSIONS,
     GradioServer,
@@ -47,7 +48,6 @@ from servers import (
 
 pytestmark = pytest.mark.server
 
-OFFICIAL_VERSION = "6.31.0"  # its venv holds gradio_client 2.7.2
 OAUTH_TOKEN = "oauth-tok"
 
 #: Prints, for each app URL given (a JSON object name -> URL), every public attribute of each
@@ -85,12 +85,6 @@ for name, url in json.loads(sys.argv[1]).items():
     out["apps"][name] = [[key, describe(e, client)] for key, e in client.endpoints.items()]
     client.close()
 print(json.dumps(out))
-
-# The official client's threads can crash the interpreter as it exits (SIGSEGV seen in CI),
-# after the answer is out: leave at once.
-import os as _os, sys as _sys
-_sys.stdout.flush()
-_os._exit(0)
 """
 
 
@@ -138,19 +132,10 @@ def apps_for(version: str) -> list[str]:
 CASES = [(v, app) for v in requested_versions(ALL_VERSIONS) for app in apps_for(v)]
 
 
-def run_official(urls: dict[str, str]) -> dict[str, Any]:
+def official_listing(urls: dict[str, str]) -> dict[str, Any]:
     """What gradio_client 2.7.2 says about the apps at ``urls`` (see ``OFFICIAL_SCRIPT``)."""
-    if not venv_exists(OFFICIAL_VERSION):
-        pytest.skip(missing_venv_reason(OFFICIAL_VERSION))
-    env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False", HF_HUB_OFFLINE="1", HF_HUB_DISABLE_TELEMETRY="1")
-    for key in ("NO_PROXY", "no_proxy"):
-        env[key] = ",".join([h for h in env.get(key, "").split(",") if h] + ["127.0.0.1", "localhost"])
-    done = subprocess.run(
-        [str(venv_python(OFFICIAL_VERSION)), "-c", OFFICIAL_SCRIPT, json.dumps(urls), OAUTH_TOKEN],
-        capture_output=True, text=True, timeout=180, env=env,
-    )
-    assert done.returncode == 0, f"the official client failed:\n{done.stderr[-3000:]}"
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    result: dict[str, Any] = run_official(OFFICIAL_SCRIPT, json.dumps(urls), OAUTH_TOKEN, env={"HF_HUB_OFFLINE": "1"})
+    return result
 
 
 class _Fleet:
@@ -176,7 +161,7 @@ class _Fleet:
                     self.errors[a] = result
                 else:
                     self.servers[a] = result
-            self.official = run_official({a: s.url for a, s in self.servers.items()})
+            self.official = official_listing({a: s.url for a, s in self.servers.items()})
         if app in self.errors:
             pytest.fail(f"{app} did not start on gradio {version}:\n{self.errors[app]}", pytrace=False)
         assert self.official is not None

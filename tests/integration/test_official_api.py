@@ -22,20 +22,16 @@ from __future__ import annotations
 import builtins
 import dataclasses
 import inspect
-import json
-import subprocess
 import typing
 from typing import Any
 
 import pytest
+from official_client import run_official
 
 import gradio_jobs
 from gradio_jobs import exceptions as our_exceptions
 from gradio_jobs import utils as our_utils
 from gradio_jobs._options import ClientOptions
-from servers import missing_venv_reason, venv_exists, venv_python
-
-OFFICIAL_VERSION = "6.31.0"  # the server venv whose gradio_client is 2.7.2
 
 # The utils names code imports (README, the official tests and docs); the module's other
 # names are its threads' internals.
@@ -95,23 +91,12 @@ print(json.dumps({
                    and getattr(exceptions, n).__module__ == exceptions.__name__},
     "utils": {n: describe(getattr(utils, n)) for n in UTILS_NAMES if hasattr(utils, n)},
 }))
-
-# The official client's threads can crash the interpreter as it exits (SIGSEGV seen in CI),
-# after the answer is out: leave at once.
-import os as _os, sys as _sys
-_sys.stdout.flush()
-_os._exit(0)
 """
 
 
 @pytest.fixture(scope="module")
 def official() -> dict[str, Any]:
-    if not venv_exists(OFFICIAL_VERSION):
-        pytest.skip(missing_venv_reason(OFFICIAL_VERSION))
-    code = f"UTILS_NAMES = {UTILS_NAMES!r}\n{DUMP}"
-    done = subprocess.run([str(venv_python(OFFICIAL_VERSION)), "-c", code], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    dump = json.loads(done.stdout)
+    dump: dict[str, Any] = run_official(f"UTILS_NAMES = {UTILS_NAMES!r}\n{DUMP}", timeout=120)
     assert dump["version"] == "2.7.2"
     return dump
 

@@ -25,7 +25,6 @@ import concurrent.futures
 import json
 import os
 import re
-import subprocess
 import tempfile
 import threading
 import time
@@ -36,7 +35,8 @@ from typing import Any
 
 import pytest
 from hub import HubStandIn, hub_behind_hf_endpoint
-from servers import SERVER_VERSIONS, GradioServer, missing_venv_reason, requested_versions, venv_exists, venv_python
+from official_client import run_official
+from servers import SERVER_VERSIONS, GradioServer, missing_venv_reason, requested_versions, venv_exists
 from waiting import wait_for_event, wait_until
 
 from gradio_jobs import Client, events, handle_file
@@ -45,7 +45,6 @@ from gradio_jobs.utils import ProgressUnit, Status, StatusUpdate
 
 pytestmark = pytest.mark.server
 
-OFFICIAL_VENV = "6.31.0"  # its gradio_client is 2.7.2
 VERSIONS = requested_versions(SERVER_VERSIONS)
 #: The demos the official client describes (``many`` is slow to describe, ``auth`` needs a login).
 DESCRIBED = ["main", "group", "accordion", "no_api"]
@@ -72,12 +71,6 @@ for name, url in json.loads(sys.argv[1]).items():
     }
     client.close()
 print(json.dumps(out))
-
-# The official client's threads can crash the interpreter as it exits (SIGSEGV seen in CI),
-# after the answer is out: leave at once.
-import os as _os, sys as _sys
-_sys.stdout.flush()
-_os._exit(0)
 """
 
 OFFICIAL_SPACE_HEADERS = r"""
@@ -89,28 +82,7 @@ for headers in json.loads(sys.argv[1]):
     out.append(dict(client.headers))
     client.close()
 print(json.dumps(out))
-
-# The official client's threads can crash the interpreter as it exits (SIGSEGV seen in CI),
-# after the answer is out: leave at once.
-import os as _os, sys as _sys
-_sys.stdout.flush()
-_os._exit(0)
 """
-
-
-def run_official(script: str, argument: Any, env: dict[str, str] | None = None) -> Any:
-    """Run ``script`` with the official client (gradio_client 2.7.2) and return what it printed, as JSON."""
-    if not venv_exists(OFFICIAL_VENV):
-        pytest.skip(missing_venv_reason(OFFICIAL_VENV))
-    full_env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False", HF_HUB_DISABLE_TELEMETRY="1", **(env or {}))
-    for key in ("NO_PROXY", "no_proxy"):
-        full_env[key] = ",".join([h for h in full_env.get(key, "").split(",") if h] + ["127.0.0.1", "localhost"])
-    done = subprocess.run(
-        [str(venv_python(OFFICIAL_VENV)), "-c", script, json.dumps(argument)],
-        capture_output=True, text=True, timeout=180, env=full_env,
-    )
-    assert done.returncode == 0, f"the official client failed:\n{done.stderr[-3000:]}"
-    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 class Demos:
@@ -142,7 +114,7 @@ class Demos:
 
     def official(self, name: str) -> dict[str, Any]:
         if self._official is None:
-            self._official = run_official(OFFICIAL_DESCRIBE, {n: self.urls[n] for n in DESCRIBED})
+            self._official = run_official(OFFICIAL_DESCRIBE, json.dumps({n: self.urls[n] for n in DESCRIBED}))
         return self._official[name]
 
     def close(self) -> None:
@@ -224,7 +196,7 @@ def test_headers_constructed_correctly(demos: Demos, hub: HubStandIn) -> None:
     """A Space client's headers: the token's, then the caller's over them, as gradio_client 2.7.2 builds them."""
     hub.add_space("owner/app", host=demos.url())
     cases: list[dict[str, str] | None] = [None, {"additional": "value"}, {"authorization": "Bearer abcde"}]
-    official = run_official(OFFICIAL_SPACE_HEADERS, cases, env={"HF_ENDPOINT": hub.url})
+    official = run_official(OFFICIAL_SPACE_HEADERS, json.dumps(cases), env={"HF_ENDPOINT": hub.url})
     for headers, theirs in zip(cases, official, strict=True):
         with Client("owner/app", token="hf_t", headers=headers, verbose=False) as client:
             ours = client.headers

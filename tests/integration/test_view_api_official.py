@@ -20,9 +20,6 @@ plain_app (a 3.x app without a queue).
 from __future__ import annotations
 
 import asyncio
-import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -32,9 +29,9 @@ from gradio_jobs import AsyncClient, Client
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from servers import ALL_VERSIONS, GradioServer, requested_versions, start_many, venv_dir, venv_exists  # noqa: E402
+from official_client import run_official
+from servers import ALL_VERSIONS, GradioServer, requested_versions, start_many, venv_exists  # noqa: E402
 
-OFFICIAL_VERSION = "6.31.0"  # its venv holds gradio_client 2.7.2
 ALL_ENDPOINTS = {"None": None, "True": True, "False": False}
 
 OFFICIAL_SCRIPT = """
@@ -48,12 +45,6 @@ for key, value in {"None": None, "True": True, "False": False}.items():
     out["dict"][key] = client.view_api(all_endpoints=value, return_format="dict", print_info=False)
     out["text"][key] = client.view_api(all_endpoints=value, return_format="str", print_info=False)
 print(json.dumps(out))
-
-# The official client's threads can crash the interpreter as it exits (SIGSEGV seen in CI),
-# after the answer is out: leave at once.
-import os as _os, sys as _sys
-_sys.stdout.flush()
-_os._exit(0)
 """
 
 
@@ -120,15 +111,8 @@ def fleet():
 def official_view(url: str) -> dict:
     """What gradio_client 2.7.2 says about the app at ``url``: its repr, str, and view_api's
     dict and text for each ``all_endpoints`` value."""
-    python = venv_dir(OFFICIAL_VERSION) / "bin" / "python"
-    env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False", HF_HUB_OFFLINE="1", HF_HUB_DISABLE_TELEMETRY="1")
-    for key in ("NO_PROXY", "no_proxy"):
-        env[key] = ",".join([h for h in env.get(key, "").split(",") if h] + ["127.0.0.1", "localhost"])
-    done = subprocess.run(
-        [str(python), "-c", OFFICIAL_SCRIPT, url], capture_output=True, text=True, timeout=120, env=env
-    )
-    assert done.returncode == 0, f"the official client failed on {url}:\n{done.stderr[-3000:]}"
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    result: dict = run_official(OFFICIAL_SCRIPT, url, env={"HF_HUB_OFFLINE": "1"}, timeout=120)
+    return result
 
 
 def _has_metadata_label(info: dict) -> bool:
@@ -201,8 +185,6 @@ async def _async_view(url: str) -> tuple[str, str, dict, str, str]:
 def test_view_api_equals_the_official_clients(fleet, version, app, capsys) -> None:
     if not venv_exists(version):
         pytest.skip(f"no server venv for gradio {version}")
-    if not venv_exists(OFFICIAL_VERSION):
-        pytest.skip(f"no gradio-{OFFICIAL_VERSION} venv, which holds the official client")
     server = fleet.get(version, app)
     official = official_view(server.url)
     texts = {}
