@@ -15,6 +15,7 @@ from ._async_job import AsyncJob
 from ._call import Deadline
 from ._client import Client, amap_jobs, map_jobs
 from ._exceptions import (
+    AnswerTooLargeError,
     AppError,
     ArgumentError,
     AuthenticationError,
@@ -24,10 +25,13 @@ from ._exceptions import (
     GradioJobsError,
     InputFileError,
     JobTimeoutError,
+    LimitExceededError,
+    MessageTooLargeError,
     PrivateNetworkError,
     ProtocolError,
     QueueError,
     QueueFullError,
+    QuotaExceededError,
     SerializationSetupError,
     ServerError,
     ServerUnreachableError,
@@ -35,7 +39,9 @@ from ._exceptions import (
     SpaceError,
     SpaceNotFoundError,
     SpaceUnavailableError,
+    StreamStalledError,
     TooManyRequestsError,
+    TransferTooSlowError,
     UnsupportedServerError,
     ValidationError,
 )
@@ -49,10 +55,12 @@ from .data_classes import FileData
 from .protocol import events
 from .protocol.files import file, handle_file
 from .protocol.job import Timings
+from .protocol.media import MediaSegment
+from .protocol.queue_status import QueueStatus
 from .protocol.status import LogMessage, OutputUpdate, ProgressUnit, Status, StatusUpdate
 
 if TYPE_CHECKING:
-    from .transport.errors import FileAccessError, FileDownloadError
+    from .transport.errors import FileAccessError, FileDownloadError, TooManyRedirectsError
 
 __all__ = [
     "__version__",
@@ -80,6 +88,7 @@ __all__ = [
     "AsyncJob",
     "Deadline",
     "Timings",
+    "MediaSegment",
     "RetryPolicy",
     "SubmitRetry",
     "JobTimeoutError",
@@ -101,9 +110,17 @@ __all__ = [
     "InputFileError",
     "SerializationSetupError",
     "PrivateNetworkError",
+    "LimitExceededError",
+    "MessageTooLargeError",
+    "AnswerTooLargeError",
+    "TransferTooSlowError",
+    "StreamStalledError",
+    "TooManyRedirectsError",
     "ProtocolError",
     "QueueError",
     "QueueFullError",
+    "QuotaExceededError",
+    "QueueStatus",
     "ServerError",
     "ServerUnreachableError",
     "SpaceError",
@@ -117,10 +134,11 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    """The errors that are also httpx's (``FileAccessError``, ``FileDownloadError``) load with
+    """The errors that are also httpx's (``FileAccessError``, ``FileDownloadError``,
+    ``TooManyRedirectsError``) load with
     httpx, when first used:
     ``import gradio_jobs`` alone does not import httpx."""
-    if name in ("FileAccessError", "FileDownloadError"):
+    if name in ("FileAccessError", "FileDownloadError", "TooManyRedirectsError"):
         from .transport import errors
 
         return getattr(errors, name)

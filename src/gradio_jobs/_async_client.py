@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from .transport import HttpTransport
 from ._view_api import client_repr, read_api_info, view_api
 from .protocol.api import App, build_app
+from .protocol.queue_status import QueueStatus, parse_queue_status, queue_status_available
 
 __all__ = ["AsyncClient"]
 
@@ -143,6 +144,7 @@ class AsyncClient(ClientAttributes):
         transport = HttpTransport(
             self.src, headers=headers, verify=options.ssl_verify, httpx_kwargs=options.httpx_kwargs,
             allow_private_network=options.allow_private_network_files,
+            limits=options.server_limits(),
         )
         try:
             app = await self._describe(transport)
@@ -261,6 +263,25 @@ class AsyncClient(ClientAttributes):
         """
         await self.connect()
         return view_api(self.app, all_endpoints, print_info, return_format)
+
+    async def queue_status(self) -> QueueStatus:
+        """The app's queue now, before submitting anything (connecting first if needed).
+
+        Returns a :class:`QueueStatus`: ``queue_size``, the jobs waiting for a worker (of
+        every endpoint and user), and on gradio 3.x and early 4.x the server's time
+        estimates. Raises :class:`UnsupportedServerError` for an app without a queue (a 3.x
+        app launched without ``.queue()``).
+        """
+        await self.connect()
+        runtime = self._connected()
+        app = runtime.app
+        if not queue_status_available(app.capabilities):
+            raise UnsupportedServerError(
+                f"{self.src} has no queue (a gradio {app.capabilities.version_string or '3.x'} app launched "
+                "without .queue()), so it has no queue status"
+            )
+        answer = await runtime.transport.get_json(app.api_url + "queue/status", "Reading the queue's status")
+        return parse_queue_status(answer)
 
     def reset_session(self) -> None:
         """Start a new session: later jobs no longer see the ``gr.State`` of earlier ones."""

@@ -16,19 +16,20 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ._call import Deadline, PreparedCall
 from ._callbacks import Call, run_calls
-from ._exceptions import GradioJobsError
+from ._exceptions import GradioJobsError, JobTimeoutError
 from .protocol import events as ev
 from .protocol import messages as m
 from .protocol.api import Endpoint
 from .protocol.cancel import CancelAction
 from .protocol.capabilities import Route
-from .protocol.job import EventCursor, JobState, OutputCursor, PendingOutput, Timings
+from .protocol.job import EventCursor, JobState, OutputCursor, PendingOutput, Timings, app_error_from
 from .protocol.status import StatusUpdate
 
 if TYPE_CHECKING:
     from ._cancelling import CancelTarget
     from ._runtime import JobHost
     from .transport.job_routes import RouteSink
+    from .transport.media import MediaStreams
 
     class JobPort(CancelTarget, RouteSink, Protocol):
         """A job as its stream, its own connection and the cancel coordinator see it."""
@@ -77,10 +78,17 @@ class AsyncJob:
         self._waiters: list[asyncio.Future[None]] = []
         self._done_callbacks: list[Callable[[AsyncJob], Any]] = []
         self._lost_attempts = 0
+        #: ZeroGPU quota waits so far, and the timer of the one in progress (SubmitRetry.wait_quota).
+        self._quota_waits = 0
+        self._resubmit: asyncio.TimerHandle | None = None
         #: Set while an output's files download: what the stream says meanwhile waits here.
         self._backlog: deque[Callable[[], None]] | None = None
         #: The job's own connection, on the routes that give each job one (see transport/job_routes.py).
         self._connection: asyncio.Task[None] | None = None
+        #: The task downloading an output's files (see ``_finish_output``), while it runs.
+        self._finishing: asyncio.Task[None] | None = None
+        #: Fetches the job's streamed audio/video outputs, from the first output that has one.
+        self._media: MediaStreams | None = None
         self._port = _Port(self)
         host.job_live(self._port)
         self._apply(self._state.submitted())
@@ -281,9 +289,15 @@ class AsyncJob:
                 except Exception:
                     logger.exception("gradio-jobs: a job listener failed")
         if self._state.done:
+            if self._media is not None:
+                self._media.close()
             for timer in self._timers:
                 timer.cancel()
             self._timers.clear()
+            if self._resubmit is not None:  # cancelled while waiting out a quota: nothing was sent
+                self._resubmit.cancel()
+                self._resubmit = None
+                self._loop.call_soon(self._port.resolve_cancel, ev.OUTCOME_NEVER_SENT)
             callbacks, self._done_callbacks = self._done_callbacks, []
             for callback in callbacks:
                 try:
@@ -296,19 +310,54 @@ class AsyncJob:
     def _expire(self, phase: str, limit: float) -> None:
         if self._state.done or (phase == "queue" and self._state.started):
             return
+        if self._state.finishing:
+            # The server's part is over, the output's files are still downloading: the deadline
+            # holds for them too (a server trickling a file must not keep the job past it).
+            error = JobTimeoutError(phase, limit, job_id=self.job_id, last_status=self._state.status)
+            self._apply(self._state.fail(error))
+            if self._finishing is not None:
+                self._finishing.cancel()
+            return
         self._apply(self._state.expire(phase, limit))
         self._host.cancels.request(self._port)
 
-    def _restart(self, reason: str) -> None:
-        """Submit the same call again (the earlier run was killed or lost)."""
+    def _restart(self, reason: str, delay: float = 0.0) -> None:
+        """Submit the same call again (the earlier run was killed or lost), after ``delay`` seconds."""
         old_id = self._state.job_id
         events = self._state.restart(reason)
         if not events:
             return
         if old_id is not None:
             self._host.forget(old_id)
+        if self._media is not None:  # the new run streams anew, from where the old one was
+            self._media.restart()
         self._apply(events)
-        self._start_submission()
+        if delay > 0:
+            self._resubmit = self._loop.call_later(delay, self._resubmit_now)
+        else:
+            self._start_submission()
+
+    def _resubmit_now(self) -> None:
+        self._resubmit = None
+        if not self._state.done:
+            self._start_submission()
+
+    def _wait_out_quota(self, message: m.Completed) -> bool:
+        """The job failed on a ZeroGPU quota: submit it again once the quota allows, if the
+        client's ``SubmitRetry`` says so and no deadline of the job ends first."""
+        state = self._state
+        error = app_error_from(message.error or {}, state.capabilities, state.job_id)
+        delay = self._host.submit_retry.quota_wait(error, self._quota_waits)
+        if delay is None:
+            return False
+        now = self._loop.time()
+        ends = [t.when() for t in self._timers if not t.cancelled() and t.when() > now]
+        if ends and now + delay >= min(ends):
+            logger.info("job %s: ZeroGPU quota; waiting %.1f s would pass its deadline", state.job_id, delay)
+            return False
+        self._quota_waits += 1
+        self._restart(f"ZeroGPU quota exceeded; submitting again in {delay:.1f} s: {error}", delay)
+        return True
 
     def _start_submission(self) -> None:
         self._task = self._loop.create_task(self._submit())
@@ -355,15 +404,25 @@ class AsyncJob:
     async def _finish_output(self, pending: PendingOutput) -> None:
         """Download the files of an output, then deliver it and what arrived meanwhile."""
         try:
-            value = await self._host.download_outputs(pending.value)
+            value = pending.value
+            if self._media is not None:  # streamed audio/video: segments, then the whole file
+                if pending.final:
+                    extra, value = await self._media.final_output(value)
+                    for output in extra:
+                        self._apply(self._state.commit(PendingOutput(False, output, pending.attempt), output))
+                else:
+                    value = await self._media.next_output(value)
+            if self._host.has_output_files(value):
+                value = await self._host.download_outputs(value)
         except asyncio.CancelledError:
             self._apply(
                 self._state.fail(GradioJobsError("the client was closed while the job's files were downloading"))
             )
             raise
         except Exception as exc:
-            logger.warning("job %s: could not download its output files: %s", self.job_id, exc)
-            self._apply(self._state.fail(exc))
+            if pending.attempt == self._state.attempt:  # else the job was submitted again meanwhile
+                logger.warning("job %s: could not download its output files: %s", self.job_id, exc)
+                self._apply(self._state.fail(exc))
         else:
             self._apply(self._state.commit(pending, value))
         finally:
@@ -388,13 +447,23 @@ class AsyncJob:
             self._backlog.append(lambda: self._deliver(message))
             return
         state = self._state
+        if (
+            isinstance(message, m.Completed)
+            and message.error is not None
+            and not (message.cancelled or state.done or state.finishing)
+            and self._wait_out_quota(message)
+        ):
+            self._host.cancels.completed(self._port, message.cancelled)
+            return
         was_started = state.started
         taken = state.take(message)
         if isinstance(taken, PendingOutput):
-            if self._host.has_output_files(taken.value):
+            if self._media is None:
+                self._media = self._host.media_streams(taken.value)
+            if self._media is not None or self._host.has_output_files(taken.value):
                 # Later messages wait, so every consumer sees the outputs in order.
                 self._backlog = deque()
-                self._host.spawn(self._finish_output(taken))
+                self._finishing = self._host.spawn(self._finish_output(taken))
             else:
                 self._apply(state.commit(taken, taken.value))
         else:

@@ -21,6 +21,7 @@ from ._options import ClientOptions, token_fields
 from ._signatures import parameters_of
 from ._view_api import client_repr, view_api
 from .protocol.api import App
+from .protocol.queue_status import QueueStatus
 
 if TYPE_CHECKING:
     pass
@@ -169,6 +170,13 @@ class Client(ClientAttributes):
         ``client.app.endpoints``.
         """
         return view_api(self.app, all_endpoints, print_info, return_format)
+
+    def queue_status(self) -> QueueStatus:
+        """The app's queue now, before submitting anything: a :class:`QueueStatus` whose
+        ``queue_size`` counts the jobs waiting for a worker (see
+        :meth:`AsyncClient.queue_status`). Raises :class:`UnsupportedServerError` for an app
+        without a queue (a 3.x app launched without ``.queue()``)."""
+        return _loop.run(self._async.queue_status())
 
     def reset_session(self) -> None:
         """Start a new session: later calls no longer see the ``gr.State`` of earlier ones."""

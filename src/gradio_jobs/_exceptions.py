@@ -27,6 +27,7 @@ __all__ = [
     "EndpointNotFoundError",
     "ArgumentError",
     "AppError",
+    "QuotaExceededError",
     "QueueFullError",
     "QueueError",
     "ValidationError",
@@ -42,6 +43,11 @@ __all__ = [
     "SpaceUnavailableError",
     "SpaceDuplicationError",
     "PrivateNetworkError",
+    "LimitExceededError",
+    "MessageTooLargeError",
+    "AnswerTooLargeError",
+    "TransferTooSlowError",
+    "StreamStalledError",
 ]
 
 
@@ -352,3 +358,125 @@ class PrivateNetworkError(GradioJobsError):
         self.url = url
         self.address = address
         self.space = space
+
+
+class LimitExceededError(GradioJobsError):
+    """The server sent more, or slower, than a bound of :class:`~gradio_jobs.ClientOptions`
+    allows (see the README's "Limits against misbehaving servers"); only the call or job
+    concerned fails.
+
+    ``option`` names the ``ClientOptions`` field of the bound (``"max_message_size"``,
+    ``"max_answer_size"``, ``"max_redirects"``, ``"min_transfer_rate"``, ``"stream_timeout"``),
+    ``limit`` is its value, and ``size`` what the server had sent when the client stopped
+    (bytes, or redirects; None when it is not a count).
+    """
+
+    def __init__(self, message: str, *, option: str, limit: float, size: float | None = None) -> None:
+        """``message`` says what was stopped and why; ``option``, ``limit`` and ``size`` are
+        kept as attributes of the same names (see the class)."""
+        super().__init__(message)
+        self.option = option
+        self.limit = limit
+        self.size = size
+
+
+class MessageTooLargeError(LimitExceededError, ProtocolError):
+    """One event-stream message (an SSE event, a websocket frame) was larger than
+    ``max_message_size``: the pending jobs of that stream fail with it. Also a
+    :class:`ProtocolError`. Arguments as for :class:`LimitExceededError` (``option`` is
+    ``"max_message_size"``)."""
+
+    def __init__(
+        self, message: str, *, option: str = "max_message_size", limit: float, size: float | None = None
+    ) -> None:
+        """``message``, ``option`` (default ``"max_message_size"``), ``limit`` and ``size``
+        as for :class:`LimitExceededError`."""
+        LimitExceededError.__init__(self, message, option=option, limit=limit, size=size)
+        self.payload = None
+
+
+class AnswerTooLargeError(LimitExceededError, ProtocolError):
+    """An answer read whole (``/config``, ``/info``, a join or upload answer) was larger than
+    ``max_answer_size`` once decompressed. Also a :class:`ProtocolError`. Arguments as for
+    :class:`LimitExceededError` (``option`` is ``"max_answer_size"``)."""
+
+    def __init__(
+        self, message: str, *, option: str = "max_answer_size", limit: float, size: float | None = None
+    ) -> None:
+        """``message``, ``option`` (default ``"max_answer_size"``), ``limit`` and ``size``
+        as for :class:`LimitExceededError`."""
+        LimitExceededError.__init__(self, message, option=option, limit=limit, size=size)
+        self.payload = None
+
+
+class TransferTooSlowError(LimitExceededError, TimeoutError):
+    """A body (a file download, an answer read whole) arrived slower than
+    ``min_transfer_rate`` over a ``transfer_window``: the server trickles. Also a
+    ``TimeoutError``. Arguments as for :class:`LimitExceededError` (``option`` is
+    ``"min_transfer_rate"``, ``size`` the bytes of the last window)."""
+
+    def __init__(
+        self, message: str, *, option: str = "min_transfer_rate", limit: float, size: float | None = None
+    ) -> None:
+        """``message``, ``option`` (default ``"min_transfer_rate"``), ``limit`` and ``size``
+        as for :class:`LimitExceededError`."""
+        LimitExceededError.__init__(self, message, option=option, limit=limit, size=size)
+
+
+class StreamStalledError(LimitExceededError, ConnectionLostError):
+    """The event stream brought bytes but no complete message for ``stream_timeout``
+    seconds (a trickle): its pending jobs fail with it. Also a :class:`ConnectionLostError`.
+
+    ``message``, ``limit`` (the seconds) and ``size`` (bytes of the unfinished message) as
+    for :class:`LimitExceededError`; ``job_id`` and ``last_status`` as for
+    :class:`ConnectionLostError` (set by the job that fails with it).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        option: str = "stream_timeout",
+        limit: float,
+        size: float | None = None,
+        job_id: str | None = None,
+        last_status: StatusUpdate | None = None,
+    ) -> None:
+        """``message``, ``option`` (default ``"stream_timeout"``), ``limit``, ``size``,
+        ``job_id`` and ``last_status`` (default None) as the class says."""
+        ConnectionLostError.__init__(self, message, job_id=job_id, last_status=last_status)
+        self.option = option
+        self.limit = limit
+        self.size = size
+
+
+class QuotaExceededError(AppError):
+    """The app failed because the caller's ZeroGPU quota on a Hugging Face Space is spent.
+
+    An :class:`AppError` (so ``except AppError`` and ``except ValueError`` still catch it)
+    made when the server's error message is one of the quota messages of the ``spaces``
+    package (see ``gradio_jobs.protocol.quota``); ``str(error)`` is the server's message,
+    unchanged. ``retry_after`` is the wait the message names, in seconds (None when it names
+    none: a daily quota, a runs limit). ``SubmitRetry(wait_quota=True)`` waits it out and
+    submits the job again.
+    """
+
+    def __init__(
+        self,
+        message: str | None = "Error raised.",
+        duration: float | None = 10,
+        visible: bool = True,
+        title: str = "Error",
+        print_exception: bool = True,
+        *,
+        hidden: bool = False,
+        job_id: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        """``message``, ``duration``, ``visible``, ``title``, ``print_exception``, ``hidden``
+        and ``job_id`` as for :class:`AppError`; ``retry_after`` (default None: unknown) is
+        the seconds the message says to wait before trying again."""
+        super().__init__(
+            message, duration, visible, title, print_exception, hidden=hidden, job_id=job_id
+        )
+        self.retry_after = retry_after

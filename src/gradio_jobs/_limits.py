@@ -57,8 +57,12 @@ FILE_IO_THREADS = 4
 
 #: Finished event ids remembered, to drop the duplicate completions a cancel may bring.
 FINISHED_MEMORY = 10_000
-#: Messages held for jobs whose join answer has not been handled yet.
+#: Messages held for jobs whose join answer has not been handled yet...
 EARLY_MEMORY = 10_000
+#: ...and their bytes (the oldest go first beyond it): a server sending messages for ids no
+#: job has cannot fill memory with them. A real job's messages wait there only for the moment
+#: between the server taking it and its join answer being handled.
+EARLY_BYTES = 64 << 20
 
 # -- heartbeat ------------------------------------------------------------------------------------
 
@@ -69,6 +73,36 @@ HEARTBEAT_FIRST_DELAY = 1.0
 HEARTBEAT_MAX_DELAY = 60.0
 #: A connection that stayed up this long was healthy: the next drop starts the backoff afresh.
 HEARTBEAT_HEALTHY_AFTER = 30.0
+
+# -- bounds against a misbehaving server ------------------------------------------------------------
+# Each is the default of a ``ClientOptions`` field (None there switches it off).
+
+#: ``max_message_size``: the largest single event-stream message (one SSE event, one
+#: websocket frame). Real outputs travel inside one message (a big JSON table, an image as a
+#: data URL): 64 MiB is far above what a real app sends, and still bounds a server that sends
+#: an endless line (the decoder would otherwise buffer it until memory runs out).
+MAX_MESSAGE_SIZE = 64 << 20
+#: ``max_answer_size``: the largest JSON answer read whole (``/config``, ``/info``, join and
+#: upload answers, run/predict), counted after decompression. Real configs are well under
+#: a few MiB; 32 MiB leaves room for apps with huge examples and bounds a gzip bomb.
+MAX_ANSWER_SIZE = 32 << 20
+#: ``max_redirects``: redirects followed per request (httpx's own default is 20). A Space or
+#: a proxy redirects once or twice; ten is generous and ends a redirect loop early.
+MAX_REDIRECTS = 10
+#: ``min_transfer_rate`` over ``transfer_window``: a body (a download, a JSON answer) must bring
+#: at least this many bytes per second, averaged over each window. A per-read timeout alone is
+#: defeated by a server sending one byte every few seconds; an average over a window is not,
+#: and 1 KiB/s (30 KiB per 30 s) is far below any real link, so only a stalled server fails.
+MIN_TRANSFER_RATE = 1024
+TRANSFER_WINDOW = 30.0
+#: A 3.x queue websocket waits this long for the server's side of a closing handshake
+#: (websockets' default: 10 s). A real server answers at once; one that keeps sending instead
+#: (after a frame over ``max_message_size``, refused with 1009) fails its job after this.
+WEBSOCKET_CLOSE_TIMEOUT = 2.0
+#: Decompression inflates at most this much at a time, so a gzip bomb never holds more than
+#: one piece of this size in memory beyond what the limits above allow (httpx's own decoder
+#: inflates a whole network read at once: up to ~1000x it).
+DECODE_PIECE = 1 << 20
 
 # -- cancelling -----------------------------------------------------------------------------------
 

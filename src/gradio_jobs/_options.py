@@ -6,10 +6,20 @@ import dataclasses
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ._limits import DEFAULT_DOWNLOAD_DIR
+from ._limits import (
+    DEFAULT_DOWNLOAD_DIR,
+    MAX_ANSWER_SIZE,
+    MAX_MESSAGE_SIZE,
+    MAX_REDIRECTS,
+    MIN_TRANSFER_RATE,
+    TRANSFER_WINDOW,
+)
 from ._retry import RetryPolicy, SubmitRetry
+
+if TYPE_CHECKING:
+    from .transport.http import ServerLimits
 
 __all__ = ["ClientOptions", "token_fields"]
 
@@ -36,7 +46,9 @@ class ClientOptions:
       ``gradio`` folder in the system's temporary directory, or ``GRADIO_TEMP_DIR``), or
       False to get the server's file data instead of local paths.
     - ``max_download_size``: the largest file output, in bytes, the client downloads
-      (``FileTooLargeError`` beyond). Default None: no limit.
+      (``FileTooLargeError`` beyond). Default None: no limit. A compressed download is
+      counted in decompressed bytes, inflated piece by piece and stopped at the limit (a
+      gzip bomb never reaches memory or disk whole).
     - ``allow_private_network_files``: let an app on a public address make the client
       fetch file URLs on loopback, private or link-local addresses (your machine, your
       networks, a cloud metadata service), which it refuses by default
@@ -52,9 +64,30 @@ class ClientOptions:
       downloads, which otherwise wait up to 60 s for each read or write.
     - ``space_timeout``: seconds to wait for a sleeping or building Space to come up; None
       waits for ever. Default 300.
-    - ``stream_timeout``: seconds of silence on the event stream (no message, no heartbeat)
-      after which the connection counts as lost. Default 35 (the server sends a heartbeat
-      every 15 s).
+    - ``stream_timeout``: seconds without a complete message on the event stream (no
+      message, no heartbeat) after which the connection counts as lost. Default 35 (the
+      server sends a heartbeat every 15 s). Only complete messages count: a server that
+      trickles the bytes of a message it never finishes fails the stream's pending jobs
+      with ``StreamStalledError`` (a ``ConnectionLostError``) once this runs out; plain
+      silence loses them as before (``ConnectionLostError``, which ``retry`` may resubmit).
+      None: no limit.
+    - ``max_message_size``: the largest single event-stream message (an SSE event, a 3.x
+      websocket frame), in bytes. Default 64 MiB. Beyond it the pending jobs of that stream
+      fail with ``MessageTooLargeError`` (which job the message was for cannot be known
+      before it is parsed; the session's stream reopens for later jobs, other sessions go
+      on). None: no limit.
+    - ``max_answer_size``: the largest answer read whole (``/config``, ``/info``, joining
+      the queue, an upload's answer, a ``queue=False`` call's answer, a login), in bytes
+      after decompression. Default 32 MiB; beyond it the request fails with
+      ``AnswerTooLargeError``. None: no limit.
+    - ``max_redirects``: redirects followed by one request (file downloads included).
+      Default 10; beyond it ``TooManyRedirectsError`` (also ``httpx.TooManyRedirects``).
+      A ``max_redirects`` in ``httpx_kwargs`` wins.
+    - ``min_transfer_rate``: the fewest bytes per second a body (a file download, an answer
+      read whole) may bring, averaged over each ``transfer_window`` seconds: a server that
+      sends a byte now and then defeats a per-read timeout, not this. Default 1024 (1 KiB/s);
+      below it ``TransferTooSlowError`` (also a ``TimeoutError``). None: no limit.
+    - ``transfer_window``: the seconds ``min_transfer_rate`` is averaged over. Default 30.
     - ``retry``: a :class:`RetryPolicy` to submit jobs of endpoints marked safe again when
       their connection is lost. Default None: never.
     - ``submit_retry``: how joining the queue is retried while the server has surely not
@@ -78,8 +111,21 @@ class ClientOptions:
     retry: RetryPolicy | None = None
     submit_retry: SubmitRetry = field(default_factory=SubmitRetry)
     close_timeout: float = 2.0
+    max_message_size: int | None = MAX_MESSAGE_SIZE
+    max_answer_size: int | None = MAX_ANSWER_SIZE
+    max_redirects: int = MAX_REDIRECTS
+    min_transfer_rate: float | None = MIN_TRANSFER_RATE
+    transfer_window: float = TRANSFER_WINDOW
 
     def __post_init__(self) -> None:
+        for name in ("max_message_size", "max_answer_size", "max_download_size", "min_transfer_rate"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0):
+                raise ValueError(f"{name} must be a positive number or None, got {value!r}")
+        if isinstance(self.max_redirects, bool) or not isinstance(self.max_redirects, int) or self.max_redirects < 0:
+            raise ValueError(f"max_redirects must be a whole number >= 0, got {self.max_redirects!r}")
+        if not isinstance(self.transfer_window, (int, float)) or self.transfer_window <= 0:
+            raise ValueError(f"transfer_window must be a positive number of seconds, got {self.transfer_window!r}")
         auth = self.auth
         if auth is not None:
             if not isinstance(auth, (tuple, list)) or len(auth) != 2 or not all(isinstance(a, str) for a in auth):
@@ -107,6 +153,20 @@ class ClientOptions:
             )
         base = options if options is not None else cls()
         return dataclasses.replace(base, **overrides) if overrides else base
+
+    def server_limits(self) -> ServerLimits:
+        """The bounds against a misbehaving server as the transport takes them (a
+        ``transport.http.ServerLimits``; imported here, so that ``import gradio_jobs`` does
+        not load httpx)."""
+        from .transport.http import ServerLimits
+
+        return ServerLimits(
+            max_message_size=self.max_message_size,
+            max_answer_size=self.max_answer_size,
+            max_redirects=self.max_redirects,
+            min_transfer_rate=self.min_transfer_rate,
+            transfer_window=self.transfer_window,
+        )
 
     @property
     def download_folder(self) -> str | os.PathLike[str] | None:

@@ -6,7 +6,7 @@ import random
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from ._exceptions import GradioJobsError, QueueFullError, ServerError, ServerUnreachableError
+from ._exceptions import GradioJobsError, QueueFullError, QuotaExceededError, ServerError, ServerUnreachableError
 from .protocol.api import Endpoint
 
 __all__ = ["RetryPolicy", "SubmitRetry"]
@@ -32,12 +32,48 @@ class SubmitRetry:
     random jitter of +-25%) up to ``max_backoff`` (default 10.0), which also caps a
     ``Retry-After`` the server sends; ``retry_queue_full`` (default False) retries a full
     queue (:class:`QueueFullError`) too.
+
+    ``wait_quota`` (default False) makes a job that failed with a ZeroGPU
+    :class:`QuotaExceededError` wait the ``retry_after`` its message names (plus random
+    jitter of up to 5%, at most 2 s) and be submitted again, at most ``attempts`` times per
+    job; the caller keeps the same job object, and a ``Resubmitted`` event names the quota
+    and the wait. A quota error that names no wait, a wait longer than ``max_quota_wait``
+    seconds (default None: no cap), or one that would end after a deadline of the job
+    (``submit(deadline=...)``) fails the job at once with the quota error.
     """
 
     attempts: int = 3
     backoff: float = 0.5
     max_backoff: float = 10.0
     retry_queue_full: bool = False
+    wait_quota: bool = False
+    max_quota_wait: float | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("attempts", "backoff", "max_backoff"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                raise ValueError(f"SubmitRetry.{name} must be a number >= 0, got {value!r}")
+        cap = self.max_quota_wait
+        if cap is not None and (isinstance(cap, bool) or not isinstance(cap, (int, float)) or cap < 0):
+            raise ValueError(f"SubmitRetry.max_quota_wait must be seconds >= 0 or None, got {cap!r}")
+
+    def quota_wait(self, error: BaseException, waits_so_far: int) -> float | None:
+        """Seconds to wait before submitting a job again after it failed with ``error``, or
+        None to let it fail.
+
+        Only with ``wait_quota``, only for a :class:`QuotaExceededError` whose message names
+        its wait, at most ``attempts`` times per job (``waits_so_far`` counts the waits it
+        has had already) and at most ``max_quota_wait`` seconds. The job checks its deadline.
+        """
+        if not self.wait_quota or not isinstance(error, QuotaExceededError) or error.retry_after is None:
+            return None
+        if waits_so_far >= self.attempts:
+            return None
+        wait = max(error.retry_after, 0.0)
+        if self.max_quota_wait is not None and wait > self.max_quota_wait:
+            return None
+        return wait + random.uniform(0.0, min(2.0, 0.05 * wait))
 
     def should_retry(self, error: BaseException, attempt: int) -> float | None:
         """Seconds to wait before retrying, or None to give up.

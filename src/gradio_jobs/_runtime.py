@@ -20,14 +20,16 @@ from ._options import ClientOptions
 from .protocol import files
 from .protocol.api import App, Endpoint
 from .protocol.capabilities import Route
+from .protocol.media import holds_stream
 from .protocol.requests import input_close_route, join_body
 from .transport import Heartbeat, HttpTransport, SessionStream
 from .transport.files import download_file, gather_limited, relay_file, upload_file
 from .transport.job_routes import RouteSink, run_direct, run_job_stream, run_websocket
+from .transport.media import MediaStreams
 
 if TYPE_CHECKING:
     from ._async_job import JobPort
-    from ._retry import RetryPolicy
+    from ._retry import RetryPolicy, SubmitRetry
 
 __all__ = ["ClientRuntime", "JobHost"]
 
@@ -50,6 +52,11 @@ class JobHost(Protocol):
     @property
     def retry_policy(self) -> RetryPolicy | None:
         """Which lost jobs may be submitted again."""
+        ...
+
+    @property
+    def submit_retry(self) -> SubmitRetry:
+        """How joining is retried, and whether a ZeroGPU quota is waited out."""
         ...
 
     def job_live(self, job: JobPort) -> None:
@@ -110,6 +117,10 @@ class JobHost(Protocol):
         """``value`` with its files downloaded and replaced by local paths."""
         ...
 
+    def media_streams(self, value: Any) -> MediaStreams | None:
+        """The fetcher of a job's streamed audio/video outputs, if ``value`` (its first output) has any."""
+        ...
+
 
 class ClientRuntime:
     """The shared machinery of one connected client (see the module docstring)."""
@@ -153,6 +164,11 @@ class ClientRuntime:
     def retry_policy(self) -> RetryPolicy | None:
         """Which lost jobs may be submitted again (``ClientOptions.retry``)."""
         return self._options.retry
+
+    @property
+    def submit_retry(self) -> SubmitRetry:
+        """How joining is retried, and whether a ZeroGPU quota is waited out (``ClientOptions.submit_retry``)."""
+        return self._options.submit_retry
 
     def live_jobs(self) -> Iterable[JobPort]:
         """The jobs whose server side is not over yet."""
@@ -221,6 +237,7 @@ class ClientRuntime:
                 session_hash,
                 close_stream=self._app.capabilities.close_stream,
                 read_timeout=self._options.stream_timeout,
+                max_message_size=self._options.max_message_size,
             )
             self._streams[session_hash] = stream
         stream.register(job_id, job)
@@ -339,6 +356,16 @@ class ClientRuntime:
             return saved.get(url, file) if url is not None else file
 
         return files.map_files(value, self._is_output_file, replace)
+
+    def media_streams(self, value: Any) -> MediaStreams | None:
+        """A fetcher for the streamed audio/video outputs of one job (see ``transport/media.py``),
+        if ``value``, an output of the job, holds a stream; else None."""
+        if not holds_stream(value, self._app.api_url):
+            return None
+        return MediaStreams(
+            self._transport, self._app.api_url, self._options.download_folder,
+            self._options.max_download_size, file_meta=self._app.capabilities.file_meta,
+        )
 
     # -- the end ---------------------------------------------------------------------------------
 

@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ._exceptions import SpaceError, SpaceNotFoundError, SpaceUnavailableError
-from ._limits import FIRST_POLL_DELAY, HUB_CALL_TIMEOUT, HUB_THREADS, MAX_POLL_DELAY, WAKE_TIMEOUT
+from ._limits import FIRST_POLL_DELAY, HUB_CALL_TIMEOUT, HUB_THREADS, MAX_POLL_DELAY, MAX_REDIRECTS, WAKE_TIMEOUT
 
 __all__ = ["find_stored_token", "hub_threads", "resolve_space", "space_id_of", "stored_token"]
 
@@ -210,8 +210,10 @@ async def _wake(url: str, token: str | None, verify: bool | str) -> None:
 
     headers = {"x-hf-authorization": f"Bearer {token}"} if token else {}
     try:
-        async with httpx.AsyncClient(verify=verify, timeout=WAKE_TIMEOUT) as client:
-            await client.get(url, headers=headers)
+        # The answer's body is never read (a hostile host cannot make it large), nor followed far.
+        client = httpx.AsyncClient(verify=verify, timeout=WAKE_TIMEOUT, max_redirects=MAX_REDIRECTS)
+        async with client, client.stream("GET", url, headers=headers):
+            pass
     except Exception:  # polling the runtime tells whether it woke up
         logger.debug("waking %s failed", url, exc_info=True)
 

@@ -14,14 +14,14 @@ from ._exceptions import *  # noqa: F403
 from ._exceptions import __all__ as _errors
 
 if TYPE_CHECKING:
-    from .transport.errors import FileAccessError, FileDownloadError
+    from .transport.errors import FileAccessError, FileDownloadError, TooManyRedirectsError
 
-__all__ = [*_errors, "FileAccessError", "FileDownloadError"]
+__all__ = [*_errors, "FileAccessError", "FileDownloadError", "TooManyRedirectsError"]
 
 
 def __getattr__(name: str) -> Any:
     """The errors that are also httpx's load with httpx, when first used."""
-    if name in ("FileAccessError", "FileDownloadError"):
+    if name in ("FileAccessError", "FileDownloadError", "TooManyRedirectsError"):
         from .transport import errors
 
         return getattr(errors, name)

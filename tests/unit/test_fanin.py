@@ -410,6 +410,9 @@ class StandInAsyncClient:
     def has_output_files(self, value: Any) -> bool:
         return False
 
+    def media_streams(self, value: Any) -> None:
+        return None
+
     # -- the test plays the server
     async def job(self, index: int) -> AsyncJob:
         """Job ``index`` once submitted and joined."""

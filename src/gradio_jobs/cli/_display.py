@@ -24,6 +24,7 @@ from rich.text import Text
 
 from .._exceptions import JobTimeoutError
 from ..protocol import events as ev
+from ..protocol.media import MediaSegment
 from ..protocol.status import ProgressUnit
 
 __all__ = [
@@ -77,6 +78,17 @@ _CANCEL_OUTCOMES = {
 }
 
 
+def media_segments(value: Any) -> list[MediaSegment]:
+    """The streamed media segments in an output ``value`` (itself, or in its lists and dicts)."""
+    if isinstance(value, MediaSegment):
+        return [value]
+    if isinstance(value, dict):
+        return [s for item in value.values() for s in media_segments(item)]
+    if isinstance(value, (list, tuple)):
+        return [s for item in value for s in media_segments(item)]
+    return []
+
+
 def describe_cancel_outcome(outcome: str | None) -> str:
     """What a job's ``cancel_outcome`` means, in words."""
     if outcome is None or outcome == "requested":
@@ -126,6 +138,10 @@ class JobView:
         self.upload: ev.Uploading | None = None
         self.outputs = 0
         self.last_output: Any = None
+        #: Streamed audio/video outputs: seconds and bytes received so far (segments).
+        self.streamed_seconds = 0.0
+        self.streamed_bytes = 0
+        self.segments = 0
         self.ended_at: float | None = None
         #: Set when the job ended otherwise than by completing: why, in a few words.
         self.end_note: str | None = None
@@ -166,6 +182,10 @@ class JobView:
         elif isinstance(event, ev.OutputProduced):
             self.outputs = event.index + 1
             self.last_output = event.value
+            for segment in media_segments(event.value):
+                self.segments += 1
+                self.streamed_bytes += segment.size
+                self.streamed_seconds += segment.duration or 0.0
         elif isinstance(event, ev.Completed):
             self._end("completed", event.at)
         elif isinstance(event, ev.Failed):
@@ -197,6 +217,10 @@ class JobView:
 
     # -- words ------------------------------------------------------------------------------
 
+    def streamed_text(self) -> str:
+        """How much streamed media arrived: ``"streamed 2.5 s (40.1 KB)"``."""
+        return f"streamed {self.streamed_seconds:.1f} s ({format_bytes(self.streamed_bytes)})"
+
     def status_text(self, now: float) -> str:
         """The job's state in one line; while queued, the ETA counts down from the last estimate."""
         if self.phase == "uploading" and self.upload is not None:
@@ -219,6 +243,8 @@ class JobView:
         if self.phase == "running":
             elapsed = now - (self.started_at or now)
             text = f"running {format_seconds(elapsed)}"
+            if self.segments:
+                text += f" · {self.streamed_text()}"
             if self.run_eta:
                 left = self.run_eta - elapsed
                 text += f" · usually {format_seconds(self.run_eta)}"
@@ -226,6 +252,8 @@ class JobView:
             return text
         took = format_seconds((self.ended_at or now) - self.since)
         text = f"{self.phase} {'in' if self.phase == 'completed' else 'after'} {took}"
+        if self.segments:
+            text += f", {self.streamed_text()}"
         if self.started_at is not None and self.queued_at is not None and self.started_at - self.queued_at >= 0.05:
             text += f", {format_seconds(self.started_at - self.queued_at)} of it in the queue"
         return text
@@ -323,9 +351,18 @@ class PlainDisplay(Display):
         if isinstance(event, ev.Logged):
             return f"log [{event.log.level.lower()}]: {event.log.message}"
         if isinstance(event, ev.OutputProduced):
+            segments = media_segments(event.value)
+            if segments:
+                pieces = ", ".join(
+                    f"{'?' if s.duration is None else f'{s.duration:.3f}'} s{s.extension and ' ' + s.extension}"
+                    f" ({format_bytes(s.size)})"
+                    for s in segments
+                )
+                return f"segment {event.index + 1}: {pieces}; {view.streamed_text()}"
             return f"output {event.index + 1}: {short(event.value)}"
         if isinstance(event, ev.Completed):
-            return f"completed in {format_seconds(event.at - view.since)}"
+            streamed = f", {view.streamed_text()}" if view.segments else ""
+            return f"completed in {format_seconds(event.at - view.since)}{streamed}"
         if isinstance(event, ev.Failed):
             if isinstance(event.error, JobTimeoutError):
                 return f"timed out after {format_seconds(event.at - view.since)}"

@@ -151,10 +151,12 @@ class CancelResolved(_Event):
 
 @dataclass(frozen=True)
 class Resubmitted(_Event):
-    """The job was submitted again (its earlier run was killed, or lost and marked safe to repeat).
+    """The job was submitted again (its earlier run was killed, or lost and marked safe to repeat),
+    or will be once a ZeroGPU quota allows (``SubmitRetry(wait_quota=True)``: made when the wait begins).
 
-    ``reason`` says why; ``attempt`` numbers the run now starting (the first run is 1, so
-    the first resubmission is 2).
+    ``reason`` says why (for a quota: the wait, in seconds, and the server's message);
+    ``attempt`` numbers the run now starting (the first run is 1, so the first
+    resubmission is 2).
     """
 
     reason: str

@@ -26,6 +26,7 @@ from .._exceptions import (
     JobTimeoutError,
     ProtocolError,
     QueueFullError,
+    QuotaExceededError,
 )
 from . import events as ev
 from . import messages as m
@@ -33,6 +34,7 @@ from .api import Endpoint
 from .cancel import CancelAction, Phase
 from .capabilities import Capabilities
 from .diff import DiffError, apply_diff
+from .quota import parse_quota_message
 from .status import OutputUpdate, ProgressUnit, Status, StatusUpdate
 
 __all__ = [
@@ -60,7 +62,8 @@ def app_error_from(error: dict[str, Any], caps: Capabilities, job_id: str | None
     As the official client does: a null ``error`` (the app hides its exceptions) gives the
     official advice to set ``show_error=True``; otherwise the server's ``duration``,
     ``visible``, ``title`` and ``print_exception`` where it sent them, the official defaults
-    where it did not.
+    where it did not. A ZeroGPU quota message gives a :class:`QuotaExceededError` (an
+    ``AppError``) with the wait it names (``protocol/quota.py``).
     """
     message = error.get("error")
     if message is None:
@@ -82,14 +85,17 @@ def app_error_from(error: dict[str, Any], caps: Capabilities, job_id: str | None
         duration = 10
     visible = error.get("visible", True)
     print_exception = error.get("print_exception", True)
-    return AppError(
-        message,
-        duration=duration,
-        visible=visible if isinstance(visible, bool) else True,
-        title=title if isinstance(title, str) and title else "Error",
-        print_exception=print_exception if isinstance(print_exception, bool) else True,
-        job_id=job_id,
-    )
+    fields: dict[str, Any] = {
+        "duration": duration,
+        "visible": visible if isinstance(visible, bool) else True,
+        "title": title if isinstance(title, str) and title else "Error",
+        "print_exception": print_exception if isinstance(print_exception, bool) else True,
+        "job_id": job_id,
+    }
+    quota = parse_quota_message(message, title if isinstance(title, str) else None)
+    if quota is not None:  # a ZeroGPU quota error: the same error, with the wait it names
+        return QuotaExceededError(message, **fields, retry_after=quota.retry_after)
+    return AppError(message, **fields)
 
 
 @dataclass(frozen=True)

@@ -18,12 +18,13 @@ import ssl
 
 import httpx
 
-from .._exceptions import ServerError, ServerUnreachableError
+from .._exceptions import LimitExceededError, ServerError, ServerUnreachableError
 from ..protocol.responses import detail_of
 
 __all__ = [
     "FileAccessError",
     "ServerTransportError",
+    "TooManyRedirectsError",
     "check_download",
     "FileDownloadError",
     "httpx_text",
@@ -183,6 +184,21 @@ class FileDownloadError(httpx.HTTPStatusError, ServerError):
 class FileAccessError(FileDownloadError):
     """The app refuses to serve a file output (HTTP 403, "File not allowed": a path outside
     the folders it serves). Arguments as for :class:`FileDownloadError`."""
+
+
+class TooManyRedirectsError(LimitExceededError, httpx.TooManyRedirects):
+    """A request was redirected more often than ``max_redirects`` allows (a redirect loop):
+    also the ``httpx.TooManyRedirects`` the official client raises there.
+
+    ``message`` says which request; ``limit`` is the ``max_redirects`` in force and
+    ``request`` the httpx request of the last hop (default None: unknown). ``option`` is
+    ``"max_redirects"``.
+    """
+
+    def __init__(self, message: str, *, limit: int, request: httpx.Request | None = None) -> None:
+        """``message``, ``limit`` and ``request`` as the class says."""
+        LimitExceededError.__init__(self, message, option="max_redirects", limit=limit, size=limit + 1)
+        httpx.TooManyRedirects.__init__(self, message, request=request)
 
 
 def check_download(response: httpx.Response, what: str) -> None:

@@ -34,6 +34,7 @@ from .._limits import CHUNK_SIZE, MAX_UNWRITTEN, WRITE_BATCH
 from ..protocol.files import safe_file_name
 from ..protocol.responses import read_json
 from .errors import check_download, httpx_text, unreachable_error
+from .http import decoded_chunks, decoded_chunks_sync, error_answer, error_answer_sync
 
 if TYPE_CHECKING:
     from .http import HttpTransport
@@ -222,12 +223,13 @@ async def download_file(
         batched = received = 0
         async with transport.stream("GET", url, what, timeout=transport.transfer_timeout) as response:
             if response.status_code >= 400:
-                await response.aread()
-                check_download(response, what)
+                check_download(await error_answer(response), what)
             _check_declared_size(response, max_size, name, what)
+            floor = transport.limits.rate_floor(what)
             try:
-                async for chunk in response.aiter_bytes():
+                async for chunk in decoded_chunks(response):  # decoded piece by piece: a gzip bomb stops early
                     received = _count_received(received, chunk, max_size, name, what)
+                    floor.add(len(chunk))
                     batch.append(chunk)
                     batched += len(chunk)
                     if writes and writes[0].done():
@@ -303,15 +305,16 @@ def _download_here(
     try:
         with transport.sync_stream("GET", url, what, timeout=transport.transfer_timeout) as response:
             if response.status_code >= 400:
-                response.read()
-                check_download(response, what)
+                check_download(error_answer_sync(response), what)
             _check_declared_size(response, max_size, name, what)
             received = 0
+            floor = transport.limits.rate_floor(what)
             try:
-                for chunk in response.iter_bytes():
+                for chunk in decoded_chunks_sync(response):  # decoded piece by piece: a gzip bomb stops early
                     if stop.is_set():
                         raise _Stopped
                     received = _count_received(received, chunk, max_size, name, what)
+                    floor.add(len(chunk))
                     partial.write([chunk])
             except httpx.HTTPError as exc:
                 raise unreachable_error(exc, f"{httpx_text(exc)} ({what}: the transfer broke off)") from exc

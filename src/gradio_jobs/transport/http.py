@@ -4,35 +4,65 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import email.utils
 import inspect
 import logging
 import os
 import ssl
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+import time
+import zlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
 import httpx
 
-from .._exceptions import AuthenticationError, QueueFullError, ServerError, ServerUnreachableError
+from .._exceptions import (
+    AnswerTooLargeError,
+    AuthenticationError,
+    ProtocolError,
+    QueueFullError,
+    ServerError,
+    ServerUnreachableError,
+    TransferTooSlowError,
+)
 from .._limits import (
+    DECODE_PIECE,
     FILE_IO_THREADS,
     KEEPALIVE_EXPIRY,
+    MAX_ANSWER_SIZE,
+    MAX_MESSAGE_SIZE,
+    MAX_REDIRECTS,
     MAX_REQUESTS_IN_FLIGHT,
     MAX_TRANSFERS,
+    MIN_TRANSFER_RATE,
     REQUEST_TIMEOUT,
     STREAM_KEEPALIVE_CONNECTIONS,
     TRANSFER_TIMEOUT,
+    TRANSFER_WINDOW,
 )
 from .._version import __version__
 from ..protocol.responses import detail_of, raise_for_status, read_join, read_json
 from .addresses import PrivateNetworkGuard
-from .errors import httpx_text, unreachable_error
+from .errors import TooManyRedirectsError, httpx_text, unreachable_error
 
-__all__ = ["HttpTransport", "call_extensions", "origin_of", "timeout_of"]
+__all__ = [
+    "BodyDecoder",
+    "HttpTransport",
+    "RateFloor",
+    "ServerLimits",
+    "call_extensions",
+    "decoded_chunks",
+    "decoded_chunks_sync",
+    "error_answer",
+    "error_answer_sync",
+    "origin_of",
+    "read_some",
+    "timeout_of",
+]
 
 T = TypeVar("T")
 
@@ -82,6 +112,223 @@ def call_extensions(headers: Mapping[str, str] | None) -> dict[str, Any]:
     return {_CALL_HEADERS: headers} if headers else {}
 
 
+@dataclasses.dataclass(frozen=True)
+class ServerLimits:
+    """The bounds a transport holds a server to (the ``ClientOptions`` fields of the same
+    names, defaults in ``_limits``; None switches a bound off).
+
+    ``max_message_size``: bytes of one event-stream message (read by the streams and the job
+    routes from here). ``max_answer_size``: bytes of an answer read whole, decompressed.
+    ``max_redirects``: redirects one request follows. ``min_transfer_rate`` (bytes per
+    second) over ``transfer_window`` (seconds): the slowest a body may arrive.
+    """
+
+    max_message_size: int | None = MAX_MESSAGE_SIZE
+    max_answer_size: int | None = MAX_ANSWER_SIZE
+    max_redirects: int = MAX_REDIRECTS
+    min_transfer_rate: float | None = MIN_TRANSFER_RATE
+    transfer_window: float = TRANSFER_WINDOW
+
+    def rate_floor(self, what: str) -> RateFloor:
+        """A fresh :class:`RateFloor` for one body (``what`` names it in the error)."""
+        return RateFloor(self.min_transfer_rate, self.transfer_window, what)
+
+
+class RateFloor:
+    """The minimum-progress rule of one body: at least ``rate`` bytes per second, averaged
+    over each ``window`` seconds (``rate`` None: no rule). ``what`` names the body in the
+    error.
+
+    Call :meth:`add` with each piece's size as it arrives; it raises
+    :class:`TransferTooSlowError` when a window closes with too few bytes. The check runs as
+    bytes arrive, so a server that stops sending altogether is left to the read timeout; one
+    that sends a byte now and then (defeating that timeout) fails within a window and a read.
+    ``clock`` (default ``time.monotonic``) is for tests.
+    """
+
+    __slots__ = ("_bytes", "_clock", "_rate", "_start", "_what", "_window")
+
+    def __init__(
+        self, rate: float | None, window: float, what: str, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        """``rate``, ``window``, ``what`` and ``clock`` as the class says."""
+        self._rate = rate
+        self._window = window
+        self._what = what
+        self._clock = clock
+        self._start = clock()
+        self._bytes = 0
+
+    def add(self, size: int) -> None:
+        """``size`` more bytes arrived now."""
+        if self._rate is None:
+            return
+        self._bytes += size
+        now = self._clock()
+        elapsed = now - self._start
+        if elapsed < self._window:
+            return
+        if self._bytes < self._rate * elapsed:
+            raise TransferTooSlowError(
+                f"{self._what}: the server sent {self._bytes} bytes in {elapsed:.1f} s, slower than "
+                f"the minimum of {self._rate:g} bytes/s (min_transfer_rate, over transfer_window="
+                f"{self._window:g} s)",
+                limit=self._rate,
+                size=self._bytes,
+            )
+        self._start, self._bytes = now, 0
+
+
+class BodyDecoder:
+    """Undoes a body's ``Content-Encoding`` (gzip, deflate) in pieces of at most
+    ``DECODE_PIECE`` bytes, so that a size limit stops a compression bomb after one piece
+    (httpx's own decoder inflates a whole network read at once, up to ~1000 times its size).
+
+    ``encoding`` is the header's value; :meth:`handles` says whether this class decodes it
+    (identity, ``gzip``, ``x-gzip``, ``deflate``): for others (``br``, ``zstd``, several
+    encodings) the caller reads httpx's decoded bytes, counting them as they come.
+    """
+
+    __slots__ = ("_head", "_inflate", "_raw_deflate_tried", "_started")
+
+    def __init__(self, encoding: str) -> None:
+        """A decoder for ``encoding`` (one :meth:`handles`)."""
+        kind = encoding.strip().lower()
+        self._raw_deflate_tried = kind != "deflate"
+        self._started = False
+        self._head = b""  # what was fed before the first output (replayed if deflate is raw)
+        self._inflate: Any = None
+        if kind in ("gzip", "x-gzip"):
+            self._inflate = zlib.decompressobj(zlib.MAX_WBITS | 16)
+        elif kind == "deflate":
+            self._inflate = zlib.decompressobj()
+
+    @staticmethod
+    def handles(encoding: str) -> bool:
+        """Whether ``encoding`` (a ``Content-Encoding`` value) is one this class decodes."""
+        return encoding.strip().lower() in ("", "identity", "gzip", "x-gzip", "deflate")
+
+    def feed(self, raw: bytes) -> Iterator[bytes]:
+        """The decoded pieces of ``raw``, the next bytes of the body, each at most ``DECODE_PIECE``."""
+        if self._inflate is None:
+            for start in range(0, len(raw), DECODE_PIECE):
+                yield raw[start:start + DECODE_PIECE]
+            return
+        data = raw
+        if not self._started and not self._raw_deflate_tried:
+            self._head += raw
+            if len(self._head) > 1 << 16:  # a zlib header was accepted long ago: no raw deflate
+                self._raw_deflate_tried, self._head = True, b""
+        while data and not self._inflate.eof:
+            try:
+                piece = self._inflate.decompress(data, DECODE_PIECE)
+            except zlib.error as exc:
+                if not self._started and not self._raw_deflate_tried:
+                    # "deflate" is sent both with and without its zlib header (httpx accepts both).
+                    self._raw_deflate_tried = True
+                    self._inflate = zlib.decompressobj(-zlib.MAX_WBITS)
+                    data, self._head = self._head, b""
+                    continue
+                raise ProtocolError(f"the server's compressed body is broken ({exc})") from exc
+            if piece and not self._started:
+                self._started, self._head = True, b""
+            rest = self._inflate.unconsumed_tail
+            if not piece and len(rest) >= len(data):
+                break  # no progress: wait for more input
+            data = rest
+            if piece:
+                yield piece
+
+    def flush(self) -> Iterator[bytes]:
+        """The last decoded pieces, at the end of the body."""
+        if self._inflate is None or self._inflate.eof:
+            return
+        while True:
+            piece = self._inflate.decompress(self._inflate.unconsumed_tail, DECODE_PIECE)
+            if not piece:
+                break
+            yield piece
+
+
+async def decoded_chunks(response: httpx.Response) -> AsyncIterator[bytes]:
+    """``response``'s body, decoded, in pieces of at most ``DECODE_PIECE`` bytes where its
+    encoding is one :class:`BodyDecoder` handles (else httpx's decoded chunks)."""
+    encoding = response.headers.get("content-encoding", "")
+    if not BodyDecoder.handles(encoding):
+        async for chunk in response.aiter_bytes():
+            yield chunk
+        return
+    decoder = BodyDecoder(encoding)
+    async for raw in response.aiter_raw():
+        for piece in decoder.feed(raw):
+            yield piece
+    for piece in decoder.flush():
+        yield piece
+
+
+def decoded_chunks_sync(response: httpx.Response) -> Iterator[bytes]:
+    """:func:`decoded_chunks` for a sync response (a download on a file thread)."""
+    encoding = response.headers.get("content-encoding", "")
+    if not BodyDecoder.handles(encoding):
+        yield from response.iter_bytes()
+        return
+    decoder = BodyDecoder(encoding)
+    for raw in response.iter_raw():
+        yield from decoder.feed(raw)
+    yield from decoder.flush()
+
+
+async def read_some(response: httpx.Response, limit: int) -> bytes:
+    """At most ``limit`` bytes of ``response``'s decoded body (an error answer, read for its
+    message): the rest is not read; the connection is closed with the response."""
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in decoded_chunks(response):
+        parts.append(chunk)
+        size += len(chunk)
+        if size >= limit:
+            break
+    return b"".join(parts)[:limit]
+
+
+#: The most of an error answer read for its message.
+_ERROR_BODY = 64 << 10
+
+
+async def error_answer(response: httpx.Response) -> httpx.Response:
+    """``response`` (an error status) with at most 64 KiB of its decoded body read, the rest
+    left unread: enough for its message, bounded whatever the server sends."""
+    return _whole(response, [await read_some(response, _ERROR_BODY)])
+
+
+def error_answer_sync(response: httpx.Response) -> httpx.Response:
+    """:func:`error_answer` for a sync response (a download on a file thread)."""
+    parts: list[bytes] = []
+    size = 0
+    for chunk in decoded_chunks_sync(response):
+        parts.append(chunk)
+        size += len(chunk)
+        if size >= _ERROR_BODY:
+            break
+    return _whole(response, [b"".join(parts)[:_ERROR_BODY]])
+
+
+def _whole(response: httpx.Response, parts: Iterable[bytes]) -> httpx.Response:
+    """A response like ``response`` whose body is ``parts`` (decoded: no ``Content-Encoding``)."""
+    headers = [
+        (name, value) for name, value in response.headers.multi_items()
+        if name.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+    ]
+    return httpx.Response(
+        response.status_code,
+        headers=headers,
+        content=b"".join(parts),
+        request=response.request,
+        extensions=response.extensions,
+        history=response.history,
+    )
+
+
 class HttpTransport:
     """The requests a client makes, each mapped to a precise error on failure.
 
@@ -93,7 +340,10 @@ class HttpTransport:
     ``timeout`` (or ``httpx_kwargs["timeout"]``, which wins) is the user's httpx timeout: it
     governs every request, uploads and downloads included (:attr:`transfer_timeout`).
     File downloads pass Private Network Access (``addresses``) unless
-    ``allow_private_network`` is true.
+    ``allow_private_network`` is true. ``limits`` (a :class:`ServerLimits`, default: the
+    defaults of ``_limits``) bounds what the server may send: redirects per request, the
+    size and pace of answers read whole and of downloads, and (read by the streams and job
+    routes from :attr:`limits`) the size of one event-stream message.
     """
 
     def __init__(
@@ -105,7 +355,10 @@ class HttpTransport:
         timeout: httpx.Timeout | float | None = None,
         httpx_kwargs: Mapping[str, Any] | None = None,
         allow_private_network: bool = False,
+        limits: ServerLimits | None = None,
     ) -> None:
+        #: The bounds the server is held to (see :class:`ServerLimits`).
+        self.limits = limits if limits is not None else ServerLimits()
         self.app_origin = origin_of(app_url)
         #: Private Network Access for file URLs (``addresses``); ``allow_private_network``
         #: (the ``allow_private_network_files`` option) turns it off.
@@ -117,6 +370,7 @@ class HttpTransport:
             "timeout": timeout_of(REQUEST_TIMEOUT) if timeout is None else timeout,
             "limits": REQUEST_LIMITS,
             "follow_redirects": True,
+            "max_redirects": self.limits.max_redirects,
         }
         if isinstance(verify, (str, os.PathLike)):
             # A CA bundle: httpx wants it as an SSL context.
@@ -126,6 +380,8 @@ class HttpTransport:
         user_hooks = {kind: list(fns) for kind, fns in dict(extra.pop("event_hooks", None) or {}).items()}
         hooks = {kind: [_awaitable(h) for h in fns] for kind, fns in user_hooks.items()}
         options.update(extra)
+        if isinstance(extra.get("max_redirects"), int):
+            self.limits = dataclasses.replace(self.limits, max_redirects=extra["max_redirects"])
         #: The timeout of uploads and downloads: the user's (``httpx_kwargs["timeout"]`` or
         #: ``timeout``) when given, a number or an ``httpx.Timeout``, else ``TRANSFER_TIMEOUT``.
         if "timeout" in extra or timeout is not None:
@@ -292,7 +548,7 @@ class HttpTransport:
                 # Made at the first download, after any login: it starts with the login cookies.
                 self._sync_client = httpx.Client(**{**self._sync_options, "cookies": self.client.cookies})
             client = self._sync_client
-        with _unreachable(url, what), client.stream(method, url, **kwargs) as response:
+        with _unreachable(url, what, self.limits.max_redirects), client.stream(method, url, **kwargs) as response:
             yield response
 
     @contextlib.asynccontextmanager
@@ -319,11 +575,32 @@ class HttpTransport:
 
         ``what`` names the step in error messages; ``kwargs`` go to ``httpx.AsyncClient.request``.
         At most ``MAX_REQUESTS_IN_FLIGHT`` requests of this transport are sent at once; the
-        others wait their turn, in order.
+        others wait their turn, in order. The answer is read as it streams in, decompressed
+        piece by piece, and stopped at ``max_answer_size`` bytes (:class:`AnswerTooLargeError`)
+        or when it trickles in slower than ``min_transfer_rate`` (:class:`TransferTooSlowError`);
+        more than ``max_redirects`` redirects raise :class:`TooManyRedirectsError` (see
+        :class:`ServerLimits`). The response returned holds the decoded body.
         """
-        with _unreachable(url, what):
-            async with self._in_flight:
-                return await self.client.request(method, url, **kwargs)
+        with _unreachable(url, what, self.limits.max_redirects):
+            async with self._in_flight, self.client.stream(method, url, **kwargs) as response:
+                return _whole(response, await self._read_answer(response, what))
+
+    async def _read_answer(self, response: httpx.Response, what: str) -> list[bytes]:
+        limit = self.limits.max_answer_size
+        floor = self.limits.rate_floor(what)
+        parts: list[bytes] = []
+        size = 0
+        async for piece in decoded_chunks(response):
+            size += len(piece)
+            if limit is not None and size > limit:
+                raise AnswerTooLargeError(
+                    f"{what}: the server's answer is over the limit of {limit} bytes (max_answer_size)",
+                    limit=limit,
+                    size=size,
+                )
+            floor.add(len(piece))
+            parts.append(piece)
+        return parts
 
     @contextlib.asynccontextmanager
     async def stream(self, method: str, url: str, what: str, **kwargs: Any) -> AsyncIterator[httpx.Response]:
@@ -337,7 +614,7 @@ class HttpTransport:
             # Made at the first download, after any login: it starts with the login cookies.
             self._download_client = httpx.AsyncClient(**{**self._download_options, "cookies": self.client.cookies})
         async with self.transfer_slot():
-            with _unreachable(url, what):
+            with _unreachable(url, what, self.limits.max_redirects):
                 async with self._download_client.stream(method, url, **kwargs) as response:
                     yield response
 
@@ -406,13 +683,24 @@ def _awaitable(hook: Callable[[Any], Any]) -> Callable[[Any], Awaitable[None]]:
 
 
 @contextlib.contextmanager
-def _unreachable(url: str, what: str) -> Iterator[None]:
+def _unreachable(url: str, what: str, max_redirects: int = MAX_REDIRECTS) -> Iterator[None]:
     """Map httpx's transport failures to :class:`ServerUnreachableError` (each also the httpx
-    exception of the failure, its message first, as the official client shows it)."""
+    exception of the failure, its message first, as the official client shows it), and a
+    redirect loop to :class:`TooManyRedirectsError` (``max_redirects``: the limit in force)."""
     try:
         yield
     except ServerUnreachableError:
         raise  # already mapped (a download's body raised it)
+    except httpx.TooManyRedirects as exc:
+        try:
+            request: httpx.Request | None = exc.request
+        except RuntimeError:
+            request = None
+        raise TooManyRedirectsError(
+            f"{httpx_text(exc)} ({what}: more than {max_redirects} redirects (max_redirects), {url})",
+            limit=max_redirects,
+            request=request,
+        ) from exc
     except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
         # The request never went out: safe to send again.
         raise unreachable_error(

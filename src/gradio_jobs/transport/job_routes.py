@@ -12,7 +12,9 @@ over; cancelling the runner's task drops the connection. What to send is decided
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import functools
 import json
 import logging
 from collections.abc import Mapping
@@ -20,13 +22,15 @@ from typing import Any, Protocol
 
 import httpx
 
-from .._exceptions import GradioJobsError, ProtocolError
+from .._exceptions import GradioJobsError, MessageTooLargeError, ProtocolError, StreamStalledError
+from .._limits import WEBSOCKET_CLOSE_TIMEOUT
 from ..protocol import messages as m
 from ..protocol import requests as rq
 from ..protocol.api import Endpoint
 from ..protocol.responses import raise_for_status
 from ..protocol.sse import SSEDecoder
-from .http import HttpTransport, call_extensions
+from .http import HttpTransport, call_extensions, read_some
+from .stream import Pacer, StreamQuiet
 
 __all__ = ["RouteSink", "run_direct", "run_job_stream", "run_websocket"]
 
@@ -77,14 +81,19 @@ async def run_websocket(
     ``session_hash``). Returns when the job is over; failures go to ``sink.reject`` or
     ``sink.lose``, never out. ``websockets`` is imported here, the first time a 3.x server
     is met, so that ``import gradio_jobs`` does not pay for it. ``call_headers`` are the
-    call's own headers (default none).
+    call's own headers (default none). A frame over ``max_message_size`` (the transport's
+    :attr:`~HttpTransport.limits`) fails the job with :class:`MessageTooLargeError`.
     """
     import websockets
     from websockets.asyncio.client import connect as ws_connect
 
     ws_url, options = await transport.websocket_options(url, call_headers)
+    max_size = transport.limits.max_message_size
     try:
-        async with ws_connect(ws_url, open_timeout=30, max_size=None, **options) as socket:
+        async with ws_connect(
+            ws_url, open_timeout=30, max_size=max_size, close_timeout=WEBSOCKET_CLOSE_TIMEOUT,
+            create_connection=_bounded_connection(), **options
+        ) as socket:
             async for frame in socket:
                 try:
                     message = m.decode_message(frame if isinstance(frame, str) else frame.decode())
@@ -111,12 +120,43 @@ async def run_websocket(
         sink.lose(f"the queue websocket was refused with HTTP {status}")
         return
     except websockets.ConnectionClosed as exc:
+        if exc.sent is not None and exc.sent.code == 1009 and max_size is not None:
+            # The client closed it with 1009 (message too big): a frame was over max_size.
+            sink.reject(MessageTooLargeError(
+                f"a queue websocket message is over the limit of {max_size} bytes (max_message_size)",
+                limit=max_size,
+            ))
+            return
         sink.lose(f"the server closed the queue websocket ({exc})")
         return
     except (OSError, TimeoutError, websockets.InvalidHandshake) as exc:
         sink.lose(f"the queue websocket failed ({type(exc).__name__}: {exc})")
         return
     sink.lose("the server closed the queue websocket before the job ended")
+
+
+@functools.cache
+def _bounded_connection() -> Any:
+    """websockets' client connection, holding to ``close_timeout`` when the client itself
+    fails the connection as it receives (a frame over ``max_size``, refused with 1009):
+    websockets would wait for the server's close frame until its next keepalive ping (20 s)
+    while a hostile server keeps sending. Made on first use (websockets loads lazily)."""
+    from websockets.asyncio.client import ClientConnection
+
+    class BoundedConnection(ClientConnection):
+        _abort: asyncio.TimerHandle | None = None
+
+        def data_received(self, data: bytes) -> None:
+            super().data_received(data)
+            if self._abort is None and self.close_deadline is not None:
+                self._abort = self.loop.call_at(self.close_deadline, self.transport.abort)
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            if self._abort is not None:
+                self._abort.cancel()
+            super().connection_lost(exc)
+
+    return BoundedConnection
 
 
 async def run_job_stream(
@@ -133,11 +173,14 @@ async def run_job_stream(
 
     ``api_url`` is the app's API base (ending in ``/``); ``endpoint``, ``data`` and
     ``session_hash`` make the ``POST queue/data`` answer to the server's ``send_data``.
-    ``read_timeout`` (seconds, None for none) is the longest silence, heartbeats included,
-    before the job counts as lost. ``call_headers`` are the call's own headers (default
-    none). Returns when the job is over; failures go to the sink.
+    ``read_timeout`` (seconds, None for none) is the longest wait for a complete message,
+    heartbeats included, before the job counts as lost (a server that trickles the bytes of
+    a message it never finishes fails it with :class:`StreamStalledError`).
+    ``call_headers`` are the call's own headers (default none). A message over
+    ``max_message_size`` (the transport's :attr:`~HttpTransport.limits`) fails the job with
+    :class:`MessageTooLargeError`. Returns when the job is over; failures go to the sink.
     """
-    decoder = SSEDecoder()
+    decoder = SSEDecoder(transport.limits.max_message_size)
     params: dict[str, str | int] = {"fn_index": endpoint.fn_index, "session_hash": session_hash}
     try:
         async with transport.stream_client.stream(
@@ -148,16 +191,24 @@ async def run_job_stream(
             extensions=call_extensions(call_headers),
         ) as response:
             if response.status_code != 200:
-                refusal = await response.aread()
+                refusal = await read_some(response, 64 << 10)
                 try:
                     raise_for_status(response.status_code, refusal, "Joining the queue")
                 except GradioJobsError as error:
                     sink.reject(error)
                     return
             sink.accepted(None)
+            pacer = Pacer(read_timeout)
             async with contextlib.aclosing(response.aiter_bytes()) as chunks:  # type: ignore[type-var]
-                async for chunk in chunks:
-                    for payload in decoder.feed(chunk):
+                while True:
+                    try:
+                        chunk = await pacer.next(chunks)
+                    except StopAsyncIteration:
+                        break
+                    payloads = decoder.feed(chunk)
+                    if payloads:
+                        pacer.mark()
+                    for payload in payloads:
                         try:
                             message = m.decode_message(payload)
                         except ProtocolError as exc:
@@ -177,8 +228,22 @@ async def run_job_stream(
                         sink.deliver(message)
                         if isinstance(message, _FINAL) or sink.finished:
                             return
+    except MessageTooLargeError as exc:
+        sink.reject(exc)
+        return
+    except StreamQuiet:
+        if decoder.pending:
+            limit = read_timeout or 0.0
+            sink.reject(StreamStalledError(
+                f"no complete message on the job's stream for {limit:g} s (stream_timeout): "
+                f"the server sent {decoder.pending} bytes of a message it did not finish",
+                limit=limit, size=decoder.pending,
+            ))
+        else:
+            sink.lose(f"no message or heartbeat from the server for {read_timeout:g} s (stream_timeout)")
+        return
     except httpx.ReadTimeout:
-        sink.lose(f"no message or heartbeat from the server for {read_timeout:g} s")
+        sink.lose(f"no message or heartbeat from the server for {read_timeout:g} s (stream_timeout)")
         return
     except httpx.TransportError as exc:
         sink.lose(f"the connection to the server was lost ({type(exc).__name__}: {exc})")
