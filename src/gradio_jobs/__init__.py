@@ -12,6 +12,7 @@ from . import client as client  # gradio_jobs.client, as gradio_client.client (n
 from . import data_classes, exceptions, utils
 from ._async_client import AsyncClient
 from ._async_job import AsyncJob
+from ._batch import BatchProgress, BatchSummary, arun_batch, run_batch
 from ._call import Deadline
 from ._client import Client, amap_jobs, map_jobs
 from ._exceptions import (
@@ -19,6 +20,7 @@ from ._exceptions import (
     AppError,
     ArgumentError,
     AuthenticationError,
+    BatchJournalError,
     ConnectionLostError,
     EndpointNotFoundError,
     FileTooLargeError,
@@ -80,6 +82,11 @@ __all__ = [
     "MapRun",
     "AsyncMapRun",
     "MapProgress",
+    "run_batch",
+    "arun_batch",
+    "BatchProgress",
+    "BatchSummary",
+    "BatchJournalError",
     "ALL_COMPLETED",
     "FIRST_COMPLETED",
     "FIRST_EXCEPTION",

@@ -48,6 +48,7 @@ __all__ = [
     "AnswerTooLargeError",
     "TransferTooSlowError",
     "StreamStalledError",
+    "BatchJournalError",
 ]
 
 
@@ -480,3 +481,8 @@ class QuotaExceededError(AppError):
             message, duration, visible, title, print_exception, hidden=hidden, job_id=job_id
         )
         self.retry_after = retry_after
+
+
+class BatchJournalError(GradioJobsError, ValueError):
+    """A batch run's output file cannot be resumed: it belongs to other inputs, or a line in
+    its middle is not a journal record (use another output file, or fix the inputs)."""

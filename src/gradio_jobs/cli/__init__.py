@@ -1,7 +1,8 @@
-"""The ``gradio-jobs`` command line: ``info``, ``call`` and ``demo``.
+"""The ``gradio-jobs`` command line: ``info``, ``call``, ``map`` and ``demo``.
 
     gradio-jobs info http://127.0.0.1:7860/
     gradio-jobs call http://127.0.0.1:7860/ /add 3 4
+    gradio-jobs map http://127.0.0.1:7860/ /add --input in.jsonl --output out.jsonl
     gradio-jobs demo
 
 ``gradio-jobs call --help`` lists the exit codes (see ``_exit.ExitCode``).
@@ -41,6 +42,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from . import _call
 
             return _call.run(args)
+        if args.command == "map":
+            from . import _map
+
+            return _map.run(args)
         from . import _demo
 
         return _demo.run(args)

@@ -27,6 +27,19 @@ input (uploaded); write @@text for a string that starts with @.
 exit codes:
 """ + "\n".join(f"  {int(code):>3}  {text}" for code, text in EXIT_CODE_HELP.items())
 
+_MAP_EPILOG = """\
+progress: a live bar on stderr when it is a terminal (done, failed, rate, ETA), else one plain
+line a second; a summary line on stdout at the end.
+
+exit codes:
+    0  every input succeeded
+    1  some inputs failed (their lines say why: "ok": false, "error": {type, message})
+    2  bad command line, unreadable input, unknown endpoint, or an output of other inputs
+    4  the server could not be reached
+    5  any other client error
+  130  interrupted by Ctrl+C (what finished is in the output: run again to go on)
+"""
+
 _DISPLAY_HELP = (
     "On a terminal, jobs show a live view (queue position, ETA, progress bars, logs, outputs); "
     "otherwise one plain line per event."
@@ -102,7 +115,41 @@ def _build() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser
         "--startup-timeout", metavar="S", type=_positive_float, default=180.0,
         help="how long to wait for the demo app to start (default: 180)",
     )
-    return parser, {"info": info, "call": call, "demo": demo}
+    batch = commands.add_parser(
+        "map",
+        help="run an endpoint on every input of a file, resumably, with a progress bar",
+        description=textwrap.fill(
+            "Run the endpoint API_NAME of the app SRC once on each input of --input and write one JSON "
+            "line per input to --output, as each finishes: {index, input, ok, result, error, started, "
+            "seconds, replica}. The output is also the journal: run the same command again after a "
+            "crash or Ctrl+C and it goes on where it stopped (inputs already written are not run again; "
+            "a torn last line is redone); an output written for other inputs is refused. One SRC for now.",
+            width=92,
+        ),
+        epilog=_MAP_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_connection_options(batch)
+    batch.add_argument("api_name", metavar="API_NAME", help="the endpoint, e.g. /predict (the slash is optional)")
+    batch.add_argument(
+        "--input", metavar="FILE", required=True,
+        help="JSONL (a list of positional arguments, an object of keyword arguments or one value per line) "
+        "or CSV (header row = parameter names; cells read as JSON when they parse); - for stdin",
+    )
+    batch.add_argument("--output", metavar="FILE", required=True, help="the JSONL results, also the journal")
+    batch.add_argument(
+        "--format", choices=("jsonl", "csv"), default=None,
+        help="the input's format (default: csv for a .csv file, else jsonl)",
+    )
+    batch.add_argument(
+        "--concurrency", metavar="N", type=_positive_int, default=8, help="jobs in flight at once (default: 8)"
+    )
+    batch.add_argument(
+        "--retry-failed", action="store_true",
+        help="run the inputs whose line says they failed again (a new line is appended; the last one wins)",
+    )
+    batch.add_argument("-q", "--quiet", action="store_true", help="no progress: only the summary")
+    return parser, {"info": info, "call": call, "demo": demo, "map": batch}
 
 
 def parse_argv(argv: Sequence[str]) -> argparse.Namespace:
@@ -124,6 +171,16 @@ def _positive_float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
     if not value > 0:
         raise argparse.ArgumentTypeError(f"must be more than 0: {text!r}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {text!r}")
     return value
 
 
