@@ -286,6 +286,7 @@ def test_info_lists_endpoints_with_parameters_types_and_defaults(server) -> None
     assert re.search(r"/count\s*│\s*n\s*│", out) and "generator" in out
     assert "/slow" in out and "/sleeper" in out
     assert "/priv" not in out  # private endpoints are not callable, so not listed
+    assert re.search(r"^queue: \d+ waiting", out, re.M), out  # the queue as GET queue/status has it
 
 
 @only_on(V6)

@@ -1,4 +1,4 @@
-"""``gradio-jobs info``: the app's endpoints, their parameters, types and defaults."""
+"""``gradio-jobs info``: the app's endpoints, their parameters, types and defaults, and its queue."""
 
 from __future__ import annotations
 
@@ -12,10 +12,11 @@ from rich.table import Table
 from rich.text import Text
 
 from .._client import Client
+from .._exceptions import GradioJobsError, UnsupportedServerError
 from ._call import connect
 from ._exit import ExitCode
 
-__all__ = ["endpoints_table", "run"]
+__all__ = ["endpoints_table", "queue_line", "run"]
 
 
 def _json_text(value: Any) -> str:
@@ -73,6 +74,20 @@ def endpoints_table(src: str, description: Mapping[str, Any]) -> Table:
     return table
 
 
+def queue_line(client: Client) -> str:
+    """One line on ``client``'s app's queue: the jobs waiting now, or why it cannot say."""
+    try:
+        status = client.queue_status()
+    except UnsupportedServerError:
+        return "queue: none (the app runs without a queue)"
+    except GradioJobsError as exc:
+        return f"queue: unknown ({exc})"
+    line = f"queue: {status.queue_size} waiting"
+    if status.queue_eta is not None:
+        line += f", about {status.queue_eta:.1f} s to get through"
+    return line
+
+
 def run(args: argparse.Namespace) -> int:
     out = Console()
     err = Console(stderr=True)
@@ -82,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         description = client.app.describe(all_endpoints=args.all)
         src = client.src
+        queue = None if args.json else queue_line(client)  # --json stays the API description alone
     finally:
         client.close()
     if args.json:
@@ -89,4 +105,5 @@ def run(args: argparse.Namespace) -> int:
         out.file.flush()
     else:
         out.print(endpoints_table(src, description))
+        out.print(queue)
     return ExitCode.OK
