@@ -372,11 +372,14 @@ class LimitExceededError(GradioJobsError):
     (bytes, or redirects; None when it is not a count).
     """
 
-    def __init__(self, message: str, *, option: str, limit: float, size: float | None = None) -> None:
-        """``message`` says what was stopped and why; ``option``, ``limit`` and ``size`` are
-        kept as attributes of the same names (see the class)."""
+    #: The option a subclass stands for, when ``option`` is not given.
+    default_option: str = ""
+
+    def __init__(self, message: str, *, option: str | None = None, limit: float, size: float | None = None) -> None:
+        """``message`` says what was stopped and why; ``option`` (default: the class's own
+        option), ``limit`` and ``size`` are kept as attributes of the same names (see the class)."""
         super().__init__(message)
-        self.option = option
+        self.option = option if option is not None else self.default_option
         self.limit = limit
         self.size = size
 
@@ -387,13 +390,7 @@ class MessageTooLargeError(LimitExceededError, ProtocolError):
     :class:`ProtocolError`. Arguments as for :class:`LimitExceededError` (``option`` is
     ``"max_message_size"``)."""
 
-    def __init__(
-        self, message: str, *, option: str = "max_message_size", limit: float, size: float | None = None
-    ) -> None:
-        """``message``, ``option`` (default ``"max_message_size"``), ``limit`` and ``size``
-        as for :class:`LimitExceededError`."""
-        LimitExceededError.__init__(self, message, option=option, limit=limit, size=size)
-        self.payload = None
+    default_option = "max_message_size"
 
 
 class AnswerTooLargeError(LimitExceededError, ProtocolError):
@@ -401,13 +398,7 @@ class AnswerTooLargeError(LimitExceededError, ProtocolError):
     ``max_answer_size`` once decompressed. Also a :class:`ProtocolError`. Arguments as for
     :class:`LimitExceededError` (``option`` is ``"max_answer_size"``)."""
 
-    def __init__(
-        self, message: str, *, option: str = "max_answer_size", limit: float, size: float | None = None
-    ) -> None:
-        """``message``, ``option`` (default ``"max_answer_size"``), ``limit`` and ``size``
-        as for :class:`LimitExceededError`."""
-        LimitExceededError.__init__(self, message, option=option, limit=limit, size=size)
-        self.payload = None
+    default_option = "max_answer_size"
 
 
 class TransferTooSlowError(LimitExceededError, TimeoutError):
@@ -416,12 +407,7 @@ class TransferTooSlowError(LimitExceededError, TimeoutError):
     ``TimeoutError``. Arguments as for :class:`LimitExceededError` (``option`` is
     ``"min_transfer_rate"``, ``size`` the bytes of the last window)."""
 
-    def __init__(
-        self, message: str, *, option: str = "min_transfer_rate", limit: float, size: float | None = None
-    ) -> None:
-        """``message``, ``option`` (default ``"min_transfer_rate"``), ``limit`` and ``size``
-        as for :class:`LimitExceededError`."""
-        LimitExceededError.__init__(self, message, option=option, limit=limit, size=size)
+    default_option = "min_transfer_rate"
 
 
 class StreamStalledError(LimitExceededError, ConnectionLostError):

@@ -50,6 +50,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urljoin
 
+from .files import map_files
+
 __all__ = [
     "MediaSegment",
     "Playlist",
@@ -196,16 +198,10 @@ def holds_stream(value: Any, api_url: str) -> bool:
 
 def map_streams(value: Any, api_url: str, replace: Any) -> Any:
     """``value`` with every stream in it replaced by ``replace(stream_value, ref)``."""
-    ref = stream_ref(value, api_url)
-    if ref is not None:
-        return replace(value, ref)
-    if isinstance(value, dict):
-        return {key: map_streams(item, api_url, replace) for key, item in value.items()}
-    if isinstance(value, list):
-        return [map_streams(item, api_url, replace) for item in value]
-    if isinstance(value, tuple):
-        return tuple(map_streams(item, api_url, replace) for item in value)
-    return value
+    def replace_stream(stream: Any) -> Any:
+        return replace(stream, stream_ref(stream, api_url))
+
+    return map_files(value, lambda item: stream_ref(item, api_url) is not None, replace_stream)
 
 
 @dataclass(frozen=True)
