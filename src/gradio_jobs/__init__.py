@@ -15,6 +15,7 @@ from ._async_job import AsyncJob
 from ._batch import BatchProgress, BatchSummary, arun_batch, run_batch
 from ._call import Deadline
 from ._client import Client, amap_jobs, map_jobs
+from ._client_pool import ClientPool
 from ._exceptions import (
     AnswerTooLargeError,
     AppError,
@@ -29,11 +30,13 @@ from ._exceptions import (
     JobTimeoutError,
     LimitExceededError,
     MessageTooLargeError,
+    NoReplicaAvailableError,
     PrivateNetworkError,
     ProtocolError,
     QueueError,
     QueueFullError,
     QuotaExceededError,
+    ReplicaMismatchError,
     SerializationSetupError,
     ServerError,
     ServerUnreachableError,
@@ -50,6 +53,7 @@ from ._exceptions import (
 from ._fanin import ALL_COMPLETED, FIRST_COMPLETED, FIRST_EXCEPTION, DoneAndNotDone, as_completed, wait
 from ._job import Job
 from ._map import AsyncMapRun, MapProgress, MapRun
+from ._pool import AsyncClientPool, ReplicaStats
 from ._options import ClientOptions
 from ._retry import RetryPolicy, SubmitRetry
 from ._version import __version__
@@ -87,6 +91,11 @@ __all__ = [
     "BatchProgress",
     "BatchSummary",
     "BatchJournalError",
+    "ClientPool",
+    "AsyncClientPool",
+    "ReplicaStats",
+    "ReplicaMismatchError",
+    "NoReplicaAvailableError",
     "ALL_COMPLETED",
     "FIRST_COMPLETED",
     "FIRST_EXCEPTION",

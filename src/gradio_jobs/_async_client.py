@@ -20,7 +20,7 @@ from ._spaces import find_stored_token, resolve_space, space_id_of
 
 if TYPE_CHECKING:
 
-    from ._runtime import ClientRuntime
+    from ._runtime import ClientRuntime, JobHost
     from .transport import HttpTransport
 from ._view_api import client_repr, read_api_info, view_api
 from .protocol.api import App, build_app
@@ -358,6 +358,10 @@ class AsyncClient(ClientAttributes):
         if self._closed:
             raise GradioJobsError("the client is closed")
         return AsyncJob(runtime, call, listener=listener, dispatch=dispatch)
+
+    def _job_host(self) -> JobHost:
+        """What this client's jobs run on (a pool places its jobs on its replicas' hosts)."""
+        return self._connected()
 
     def _run_awaitable(self, awaitable: Any) -> None:
         """Run, on the loop, an awaitable a callback returned (the sync client's callbacks too)."""

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
             """The client closes with the job pending: cancel it and say what dropping the session does."""
 
 
-__all__ = ["AsyncJob", "Deadline", "EventListener"]
+__all__ = ["AsyncJob", "Deadline", "EventListener", "Placement"]
 
 logger = logging.getLogger("gradio_jobs")
 
@@ -46,6 +46,35 @@ logger = logging.getLogger("gradio_jobs")
 EventListener = Callable[[ev.JobEvent], None]
 #: Runs the callbacks a batch of events calls for (on the loop, or handed to another thread).
 Dispatch = Callable[[list[Call]], None]
+
+
+class Placement(Protocol):
+    """A replica pool, as the jobs it places see it: it chooses the job's client (its host)
+    and places the job there (``job._place``), now or once a replica has room; it hears the
+    job's events, and moves it to another replica when its own fails it."""
+
+    def observe(self, job: AsyncJob, event: ev.JobEvent) -> None:
+        """Every event of a placed job, in order."""
+
+    def left(self, job: AsyncJob) -> None:
+        """The job's server side on its replica is over."""
+
+    def withdraw(self, job: AsyncJob) -> None:
+        """The job ended (cancelled, or its deadline passed) while it waited for a replica."""
+
+    def takes_over(self, job: AsyncJob, error: BaseException) -> bool:
+        """``error``, raised submitting ``job``, says its replica failed: the pool takes the
+        replica out, and True if it moves the job (it surely did not run there, or it may
+        run again)."""
+        ...
+
+    def relocate(self, job: AsyncJob, reason: str) -> BaseException | None:
+        """The job's replica failed it (``reason``) before it started, or it may run again: place
+        it on another one (None), or say why it cannot be (the error the job fails with)."""
+        ...
+
+    def run_awaitable(self, awaitable: Any) -> None:
+        """Run what a callback of a job not placed yet returned."""
 
 
 class AsyncJob:
@@ -57,13 +86,16 @@ class AsyncJob:
 
     def __init__(
         self,
-        host: JobHost,
+        host: JobHost | None,
         call: PreparedCall,
         *,
         listener: EventListener | None = None,
         dispatch: Dispatch | None = None,
+        placement: Placement | None = None,
     ) -> None:
+        #: The client the job runs on; for a pool's job, None until placed on a replica.
         self._host = host
+        self._placement = placement
         self._endpoint = call.endpoint
         self._data = call.data
         self._state = call.state
@@ -72,7 +104,7 @@ class AsyncJob:
         self._callbacks = call.callbacks if call.callbacks else None
         self._deadline = call.deadline
         self._listener = listener
-        self._dispatch: Dispatch = dispatch or (lambda calls: run_calls(calls, host.run_awaitable))
+        self._dispatch: Dispatch = dispatch or (lambda calls: run_calls(calls, self._run_awaitable))
         self._loop = asyncio.get_running_loop()
         self._timers: list[asyncio.TimerHandle] = []
         self._waiters: list[asyncio.Future[None]] = []
@@ -89,8 +121,11 @@ class AsyncJob:
         self._finishing: asyncio.Task[None] | None = None
         #: Fetches the job's streamed audio/video outputs, from the first output that has one.
         self._media: MediaStreams | None = None
+        #: The inputs are local yet (the first submission, or after a move to another replica).
+        self._needs_upload = True
         self._port = _Port(self)
-        host.job_live(self._port)
+        if host is not None:
+            host.job_live(self._port)
         self._apply(self._state.submitted())
         deadline = self._deadline
         if deadline is not None:
@@ -99,7 +134,8 @@ class AsyncJob:
             if deadline.queue is not None:
                 self._timers.append(self._loop.call_later(deadline.queue, self._expire, "queue", deadline.queue))
         self._task: asyncio.Task[None] | None = None
-        self._start_submission()
+        if placement is None:
+            self._start_submission()
 
     # -- public API ---------------------------------------------------------------------
 
@@ -112,6 +148,12 @@ class AsyncJob:
     def endpoint(self) -> Endpoint:
         """The endpoint the job calls."""
         return self._endpoint
+
+    @property
+    def replica(self) -> str | None:
+        """The URL of the app the job runs on: its client's, or the replica a pool chose
+        (None while it waits in the pool for one)."""
+        return self._placed.app.src if self._host is not None else None
 
     @property
     def cancel_outcome(self) -> str | None:
@@ -195,7 +237,7 @@ class AsyncJob:
         if self._state.done or self._state.finishing:  # finishing: the server has completed it
             return False
         self._apply(self._state.cancel())
-        self._host.cancels.request(self._port)
+        self._request_cancel()
         return True
 
     async def wait_settled(self, timeout: float | None = None) -> bool:
@@ -250,6 +292,15 @@ class AsyncJob:
 
     # -- plumbing -------------------------------------------------------------------------
 
+    @property
+    def _placed(self) -> JobHost:
+        """The job's client: only a pool's job waiting for a replica has none, and nothing
+        reaches it from a server meanwhile."""
+        host = self._host
+        if host is None:
+            raise GradioJobsError("gradio-jobs: the job is not on a replica yet")
+        return host
+
     def _outcome(self) -> Any:
         state = self._state
         if state.cancelled:
@@ -288,6 +339,8 @@ class AsyncJob:
                     self._listener(event)
                 except Exception:
                     logger.exception("gradio-jobs: a job listener failed")
+            if self._placement is not None and self._host is not None:
+                self._placement.observe(self, event)
         if self._state.done:
             if self._media is not None:
                 self._media.close()
@@ -304,8 +357,59 @@ class AsyncJob:
                     callback(self)
                 except Exception:
                     logger.exception("gradio-jobs: done callback %r failed", callback)
-        if self._state.settled:
+        if self._state.settled and self._host is not None:
             self._host.job_settled(self._port)
+            if self._placement is not None:
+                self._placement.left(self)
+
+    def _request_cancel(self) -> None:
+        """Stop the job on its server; one still waiting in a pool was never sent."""
+        if self._host is not None:
+            self._host.cancels.request(self._port)
+        elif self._placement is not None:
+            self._placement.withdraw(self)
+            self._apply(self._state.resolve_cancel(ev.OUTCOME_NEVER_SENT))
+
+    def _run_awaitable(self, awaitable: Any) -> None:
+        if self._host is not None:
+            self._host.run_awaitable(awaitable)
+        elif self._placement is not None:
+            self._placement.run_awaitable(awaitable)
+
+    def _place(self, host: JobHost, call: PreparedCall) -> None:
+        """(For the pool.) Submit the job to ``host``, a replica, with ``call`` bound to its app."""
+        self._state.rebind(call.endpoint, host.app.capabilities)
+        self._host = host
+        self._endpoint, self._data = call.endpoint, call.data
+        self._session_hash, self._headers = call.session_hash, call.headers
+        self._needs_upload = True
+        host.job_live(self._port)
+        self._start_submission()
+
+    def _fail_waiting(self, error: BaseException) -> None:
+        """(For the pool.) The job, not on a replica, cannot be placed: it fails with ``error``."""
+        if not self._state.done:
+            self._apply(self._state.fail(error))
+
+    def _relocate(self, reason: str) -> bool:
+        """Leave a replica that failed the job and let the pool place it on another; False
+        when the job is not a pool's."""
+        placement, host, state = self._placement, self._host, self._state
+        if placement is None or host is None or state.done or state.finishing:
+            return False
+        if state.job_id is not None:
+            host.forget(state.job_id)
+        host.job_settled(self._port)
+        self._connection = None
+        if self._media is not None:
+            self._media.restart()
+        events = state.restart(f"moved to another replica: {reason}")
+        self._host = None
+        self._apply(events)
+        failure = placement.relocate(self, reason)
+        if failure is not None and not state.done:
+            self._apply(state.fail(failure))
+        return True
 
     def _expire(self, phase: str, limit: float) -> None:
         if self._state.done or (phase == "queue" and self._state.started):
@@ -319,7 +423,7 @@ class AsyncJob:
                 self._finishing.cancel()
             return
         self._apply(self._state.expire(phase, limit))
-        self._host.cancels.request(self._port)
+        self._request_cancel()
 
     def _restart(self, reason: str, delay: float = 0.0) -> None:
         """Submit the same call again (the earlier run was killed or lost), after ``delay`` seconds."""
@@ -328,7 +432,7 @@ class AsyncJob:
         if not events:
             return
         if old_id is not None:
-            self._host.forget(old_id)
+            self._placed.forget(old_id)
         if self._media is not None:  # the new run streams anew, from where the old one was
             self._media.restart()
         self._apply(events)
@@ -347,7 +451,7 @@ class AsyncJob:
         client's ``SubmitRetry`` says so and no deadline of the job ends first."""
         state = self._state
         error = app_error_from(message.error or {}, state.capabilities, state.job_id)
-        delay = self._host.submit_retry.quota_wait(error, self._quota_waits)
+        delay = self._placed.submit_retry.quota_wait(error, self._quota_waits)
         if delay is None:
             return False
         now = self._loop.time()
@@ -361,13 +465,14 @@ class AsyncJob:
 
     def _start_submission(self) -> None:
         self._task = self._loop.create_task(self._submit())
-        self._host.track_join(self._task)
+        self._placed.track_join(self._task)
 
     async def _submit(self) -> None:
-        host, state = self._host, self._state
+        host, state = self._placed, self._state
         try:
-            if state.attempt == 1:
+            if self._needs_upload:
                 self._data = await host.upload_inputs(self._data, self._upload_progress)
+                self._needs_upload = False
                 if state.cancelling:
                     self._apply(state.resolve_cancel(ev.OUTCOME_NEVER_SENT))
                     return
@@ -382,6 +487,9 @@ class AsyncJob:
             self._apply(state.lost("the client was closed while the job was joining"))
             raise
         except Exception as exc:
+            self._task = None
+            if self._placement is not None and self._placement.takes_over(self, exc) and self._relocate(str(exc)):
+                return
             self._apply(state.fail(exc))
             self._apply(state.resolve_cancel(ev.OUTCOME_NEVER_SENT))
             return
@@ -412,8 +520,8 @@ class AsyncJob:
                         self._apply(self._state.commit(PendingOutput(False, output, pending.attempt), output))
                 else:
                     value = await self._media.next_output(value)
-            if self._host.has_output_files(value):
-                value = await self._host.download_outputs(value)
+            if self._placed.has_output_files(value):
+                value = await self._placed.download_outputs(value)
         except asyncio.CancelledError:
             self._apply(
                 self._state.fail(GradioJobsError("the client was closed while the job's files were downloading"))
@@ -440,7 +548,7 @@ class AsyncJob:
             return
         self._apply(self._state.joined(job_id))
         if self._state.cancelling:
-            self._host.cancels.request(self._port)
+            self._placed.cancels.request(self._port)
 
     def _deliver(self, message: m.Message) -> None:
         if self._backlog is not None:
@@ -453,34 +561,45 @@ class AsyncJob:
             and not (message.cancelled or state.done or state.finishing)
             and self._wait_out_quota(message)
         ):
-            self._host.cancels.completed(self._port, message.cancelled)
+            self._placed.cancels.completed(self._port, message.cancelled)
             return
         was_started = state.started
         taken = state.take(message)
         if isinstance(taken, PendingOutput):
             if self._media is None:
-                self._media = self._host.media_streams(taken.value)
-            if self._media is not None or self._host.has_output_files(taken.value):
+                self._media = self._placed.media_streams(taken.value)
+            if self._media is not None or self._placed.has_output_files(taken.value):
                 # Later messages wait, so every consumer sees the outputs in order.
                 self._backlog = deque()
-                self._finishing = self._host.spawn(self._finish_output(taken))
+                self._finishing = self._placed.spawn(self._finish_output(taken))
             else:
                 self._apply(state.commit(taken, taken.value))
         else:
             self._apply(taken)
         if state.cancelling and state.started and not was_started:
             # It started before the cancel could take it off the queue: stop it now.
-            self._host.cancels.request(self._port)
+            self._placed.cancels.request(self._port)
         if isinstance(message, m.Completed):
-            self._host.cancels.completed(self._port, message.cancelled)
+            self._placed.cancels.completed(self._port, message.cancelled)
 
     def _lose(self, reason: str) -> None:
         if self._backlog is not None:
             self._backlog.append(lambda: self._lose(reason))
             return
-        state, policy = self._state, self._host.retry_policy
+        state, policy = self._state, self._placed.retry_policy if self._host is not None else None
+        if self._placement is not None and not state.done and not state.finishing:
+            # A pool's job: one that had not started is moved (the lost stream made the server
+            # drop it); a started one only where the retry policy allows running it again.
+            if not state.started:
+                if self._relocate(reason):
+                    return
+            elif policy is not None and policy.allows(self._endpoint, self._lost_attempts):
+                self._lost_attempts += 1
+                if self._relocate(reason):
+                    return
         if (
-            not state.done
+            self._placement is None
+            and not state.done
             and not state.finishing
             and policy is not None
             and policy.allows(self._endpoint, self._lost_attempts)
@@ -496,12 +615,19 @@ class AsyncJob:
         if self._backlog is not None:
             self._backlog.append(lambda: self._reject(error))
             return
+        if (
+            self._placement is not None
+            and not self._state.started
+            and self._placement.takes_over(self, error)
+            and self._relocate(str(error))
+        ):
+            return
         self._apply(self._state.fail(error))
 
     def _close_for_shutdown(self) -> None:
         if not self._state.done:
             self._apply(self._state.cancel())
-        self._host.cancels.settle_for_close(self._port)
+        self._placed.cancels.settle_for_close(self._port)
 
 
 class _Port:

@@ -472,3 +472,28 @@ class QuotaExceededError(AppError):
 class BatchJournalError(GradioJobsError, ValueError):
     """A batch run's output file cannot be resumed: it belongs to other inputs, or a line in
     its middle is not a journal record (use another output file, or fix the inputs)."""
+
+
+class ReplicaMismatchError(GradioJobsError, ValueError):
+    """A replica of a pool does not expose the same endpoints and parameters as the first one.
+
+    ``replica`` is its URL; ``difference`` says what differs (an endpoint missing, or
+    another parameter list).
+    """
+
+    def __init__(self, replica: str, difference: str) -> None:
+        """``replica`` is the replica's URL, ``difference`` what differs from the first replica."""
+        super().__init__(f"the replica {replica} does not match the pool's first replica: {difference}")
+        self.replica = replica
+        self.difference = difference
+
+
+class NoReplicaAvailableError(ServerUnreachableError):
+    """No replica of a pool is up: none could be reached at connect, or every one failed.
+
+    The pool probes the replicas that are down and takes them back once they answer.
+    """
+
+    def __init__(self, message: str) -> None:
+        """``message`` names the replicas and why each is down."""
+        super().__init__(message, request_sent=False)

@@ -85,6 +85,13 @@ class Job(concurrent.futures.Future[Any]):
         return self._job.job_id
 
     @property
+    def replica(self) -> str | None:
+        """The URL of the app the job runs on: its client's, or the replica a pool chose
+        (None while it waits in the pool for one)."""
+        async_job = self._async_job
+        return async_job.replica if async_job is not None else None
+
+    @property
     def cancel_outcome(self) -> str | None:
         """After a cancel or a deadline: ``"requested"``, then what the server really did."""
         return self._job.cancel_outcome

@@ -17,18 +17,39 @@ import logging
 from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Sized
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from . import _loop
 from ._async_job import AsyncJob
 from ._exceptions import GradioJobsError
 
 if TYPE_CHECKING:
-    from ._async_client import AsyncClient
+    from .protocol.api import App
 
 __all__ = ["AsyncMapRun", "MapProgress", "MapRequest", "MapRun", "map_request", "start_async_map", "start_map"]
 
 logger = logging.getLogger("gradio_jobs")
+
+class Submitter(Protocol):
+    """What a map runs on: an :class:`~gradio_jobs.AsyncClient` or an :class:`~gradio_jobs.AsyncClientPool`."""
+
+    @property
+    def connected(self) -> bool:
+        """It has read the app's description."""
+        ...
+
+    @property
+    def app(self) -> App:
+        """The app's API model."""
+        ...
+
+    async def connect(self) -> Any:
+        """Read the app's description (once)."""
+
+    def submit(self, *args: Any, **kwargs: Any) -> AsyncJob:
+        """Start a job."""
+        ...
+
 
 #: Called with the map's progress after each change.
 ProgressCallback = Callable[["MapProgress"], Any]
@@ -221,7 +242,7 @@ class _Step:
 class _MapEngine:
     """The one map implementation, run on the client's event loop (see the module docstring)."""
 
-    def __init__(self, client: AsyncClient, request: MapRequest) -> None:
+    def __init__(self, client: Submitter, request: MapRequest) -> None:
         self._client = client
         self._api_name = request.api_name
         self._fn_index = request.fn_index
@@ -557,7 +578,7 @@ class AsyncMapRun(_RunShell, AsyncIterator[Any]):
             logger.debug("map: could not close a dropped run", exc_info=True)
 
 
-def start_map(client: AsyncClient, request: MapRequest, owner: object = None) -> MapRun:
+def start_map(client: Submitter, request: MapRequest, owner: object = None) -> MapRun:
     """A sync map over the connected async ``client`` (see :func:`gradio_jobs.map_jobs`);
     ``owner``, the sync client, lives as long as the run."""
     if not isinstance(request.inputs, Iterable):
@@ -566,7 +587,7 @@ def start_map(client: AsyncClient, request: MapRequest, owner: object = None) ->
     return MapRun(_MapEngine(client, request), request.inputs, request.on_progress, request.stop_on_error, owner=owner)
 
 
-def start_async_map(client: AsyncClient, request: MapRequest) -> AsyncMapRun:
+def start_async_map(client: Submitter, request: MapRequest) -> AsyncMapRun:
     """An async map over ``client`` (see :func:`gradio_jobs.amap_jobs`)."""
     if client.connected:
         client.app.endpoint(api_name=request.api_name, fn_index=request.fn_index)

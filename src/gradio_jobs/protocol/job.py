@@ -390,10 +390,18 @@ class JobState:
         """The client knows what became of the cancel without a server message (e.g. nothing to send)."""
         return self._resolve(outcome)
 
-    def restart(self, reason: str) -> list[ev.JobEvent]:
-        """Submit again (same job for the caller): forget the server-side run, keep the outputs."""
+    def restart(
+        self, reason: str, endpoint: Endpoint | None = None, capabilities: Capabilities | None = None
+    ) -> list[ev.JobEvent]:
+        """Submit again (same job for the caller): forget the server-side run, keep the outputs.
+
+        ``endpoint`` and ``capabilities`` (default: the same) are those of the app the job is
+        submitted to now: a pool moves a job to another replica, which may run another version.
+        """
         if self.done or self.finishing:
             return []
+        self.endpoint = endpoint or self.endpoint
+        self.capabilities = capabilities or self.capabilities
         self._move(Lifecycle.SUBMITTED)
         self.job_id = None
         self.phase = Phase.JOINING
@@ -403,6 +411,14 @@ class JobState:
         self._replay_skip = self.outputs_total
         self._set_status(Status.STARTING)
         return self._emit(ev.Resubmitted(reason, self.attempt, **self._stamp()))
+
+    def rebind(self, endpoint: Endpoint, capabilities: Capabilities) -> None:
+        """The job will be submitted to another app (a pool's replica) before it joins: its
+        endpoint there and how that server speaks."""
+        if self.phase is not Phase.JOINING:
+            raise IllegalTransition(f"job {self.job_id}: cannot move to another app while {self.phase.value}")
+        self.endpoint = endpoint
+        self.capabilities = capabilities
 
     def _resolve(self, outcome: str) -> list[ev.JobEvent]:
         if not self.cancelling:
