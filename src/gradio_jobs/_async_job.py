@@ -586,29 +586,26 @@ class AsyncJob:
         if self._backlog is not None:
             self._backlog.append(lambda: self._lose(reason))
             return
-        state, policy = self._state, self._placed.retry_policy if self._host is not None else None
-        if self._placement is not None and not state.done and not state.finishing:
-            # A pool's job: one that had not started is moved (the lost stream made the server
-            # drop it); a started one only where the retry policy allows running it again.
-            if not state.started:
-                if self._relocate(reason):
-                    return
+        state, host = self._state, self._host
+        policy = host.retry_policy if host is not None else None
+        if not state.done and not state.finishing:
+            if self._placement is not None:
+                # A pool's job: one the server surely dropped is moved (it had not started, and
+                # losing the stream removes queued jobs, except on 4.17 to 4.21, where they still
+                # run); any other only where the retry policy allows running it again.
+                dropped = not state.started and (state.job_id is None or state.capabilities.dropping_cancels)
+                rerun = not dropped and policy is not None and policy.allows(self._endpoint, self._lost_attempts)
+                if dropped or rerun:
+                    if rerun:
+                        self._lost_attempts += 1
+                    if self._relocate(reason):
+                        return
             elif policy is not None and policy.allows(self._endpoint, self._lost_attempts):
+                delay = policy.delay(self._lost_attempts)
                 self._lost_attempts += 1
-                if self._relocate(reason):
-                    return
-        if (
-            self._placement is None
-            and not state.done
-            and not state.finishing
-            and policy is not None
-            and policy.allows(self._endpoint, self._lost_attempts)
-        ):
-            delay = policy.delay(self._lost_attempts)
-            self._lost_attempts += 1
-            logger.info("job %s lost (%s); submitting it again in %.2f s", self.job_id, reason, delay)
-            self._loop.call_later(delay, self._restart, f"connection lost: {reason}")
-            return
+                logger.info("job %s lost (%s); submitting it again in %.2f s", self.job_id, reason, delay)
+                self._loop.call_later(delay, self._restart, f"connection lost: {reason}")
+                return
         self._apply(state.lost(reason))
 
     def _reject(self, error: BaseException) -> None:

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Iterable
 from typing import Any
 
 from . import _loop
+from ._async_client import AsyncClient
 from ._call import CallRequest, PreparedCall, call_request
 from ._callbacks import Call, run_calls
 from ._client import Client
@@ -53,7 +54,11 @@ class ClientPool:
         self._closed = False
         if isinstance(sources, (str, Client)):
             raise TypeError("sources must be a list of replicas (URLs, Space ids or clients), not one")
-        replicas = [source._core() if isinstance(source, Client) else source for source in sources]
+        replicas = []
+        for source in sources:
+            if isinstance(source, AsyncClient):
+                raise TypeError("a ClientPool takes Clients (AsyncClients go in an AsyncClientPool)")
+            replicas.append(source._core() if isinstance(source, Client) else source)
         option_fields.update(token_fields(token, hf_token))
         pool = AsyncClientPool(
             replicas,
@@ -154,8 +159,8 @@ class ClientPool:
         """A new :class:`Client` of one replica, with a session of its own, for endpoints that
         keep ``gr.State``. ``replica`` is an index or URL (default None: the up replica with
         the fewest of the pool's jobs). The client is closed with the pool."""
-        chosen = _loop.call(self._async._replica_named, replica)
-        client = Client(chosen.src, options=self.options)
+        src, options = _loop.call(self._async._pin_address, replica)
+        client = Client(src, options=options)
         self._pins.append(client)
         return client
 

@@ -274,17 +274,29 @@ class AsyncClientPool:
             replica.client = client
             if isinstance(outcome, BaseException):
                 await client.close()
-                replica.client = None if not isinstance(replica.source, AsyncClient) else client
+                replica.client = None
                 self._take_out(replica.index, str(outcome))
             else:
                 replica.state = "up"
                 self._router.set_up(replica.index, True)
 
     def _client_for(self, replica: _Replica) -> AsyncClient:
+        """A new client of ``replica``, with the options its clients have."""
+        address, options = self._address_of(replica)
+        return AsyncClient(address, options=options)
+
+    def _address_of(self, replica: _Replica) -> tuple[str, ClientOptions]:
+        """Where ``replica`` is (its Space id or URL) and the options of its clients."""
         source = replica.source
         if isinstance(source, AsyncClient):
-            return AsyncClient(source.space_id or source.src, options=source.options)
-        return AsyncClient(source, options=self.options)
+            return source.space_id or source.src, source.options
+        return source, self.options
+
+    def _pin_address(self, replica: int | str | None) -> tuple[str, ClientOptions]:
+        """The address and options of the replica :meth:`pin` connects to."""
+        chosen = self._replica_named(replica)
+        address, options = self._address_of(chosen)
+        return chosen.client.src if chosen.client is not None and chosen.client.src else address, options
 
     # -- calling --------------------------------------------------------------------------
 
@@ -368,8 +380,8 @@ class AsyncClientPool:
         fewest of the pool's jobs). The client is closed with the pool.
         """
         await self.connect()
-        chosen = self._replica_named(replica)
-        client = self._client_for(chosen)
+        address, options = self._pin_address(replica)
+        client = AsyncClient(address, options=options)
         self._pins.append(client)
         try:
             return await client.connect()
