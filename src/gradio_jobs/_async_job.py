@@ -73,6 +73,12 @@ class Placement(Protocol):
         it on another one (None), or say why it cannot be (the error the job fails with)."""
         ...
 
+    def doubt(self, job: AsyncJob, reason: str) -> bool:
+        """The job's replica lost it while it waited in a queue the server may keep (gradio
+        4.17 to 4.21 run the queued jobs of a lost stream): True if the pool decides later,
+        once it has probed the replica (``job._settle_doubt``); False: the job is lost now."""
+        ...
+
     def run_awaitable(self, awaitable: Any) -> None:
         """Run what a callback of a job not placed yet returned."""
 
@@ -391,6 +397,14 @@ class AsyncJob:
         if not self._state.done:
             self._apply(self._state.fail(error))
 
+    def _settle_doubt(self, gone: bool, reason: str) -> None:
+        """(For the pool.) The replica that lost the job while it was queued there is ``gone``
+        (its queue went with it: the job moves) or may still run it (the job is lost)."""
+        if self._state.done:
+            return
+        if not (gone and self._relocate(reason)):
+            self._apply(self._state.lost(reason))
+
     def _relocate(self, reason: str) -> bool:
         """Leave a replica that failed the job and let the pool place it on another; False
         when the job is not a pool's."""
@@ -600,6 +614,8 @@ class AsyncJob:
                         self._lost_attempts += 1
                     if self._relocate(reason):
                         return
+                elif not state.started and self._placement.doubt(self, reason):
+                    return
             elif policy is not None and policy.allows(self._endpoint, self._lost_attempts):
                 delay = policy.delay(self._lost_attempts)
                 self._lost_attempts += 1

@@ -66,6 +66,13 @@ def _down_at_connect(error: BaseException) -> bool:
     return isinstance(error, ServerError) and (error.status_code or 0) >= 500
 
 
+def _refused(error: BaseException) -> bool:
+    """The replica refused the connection: nothing listens there, so its queue is gone."""
+    import httpx  # loaded with the transport already (a probe runs on a connected pool)
+
+    return isinstance(error, httpx.ConnectError)
+
+
 @dataclass(frozen=True)
 class ReplicaStats:
     """What a pool knows of one replica (see :meth:`AsyncClientPool.stats`).
@@ -73,8 +80,8 @@ class ReplicaStats:
     ``src`` is its URL (a Space id until its URL is known); ``state`` ``"up"``, ``"down"``
     (it failed and is being probed) or ``"mismatch"`` (it came back with other endpoints and
     is left out); ``in_flight`` the pool's jobs on it now; ``done`` and ``failed`` the jobs
-    that succeeded or failed there (a lost one counts as failed there even when it then
-    succeeded elsewhere); ``moved`` the jobs moved away from it after it failed;
+    that succeeded or failed there; ``moved`` the jobs moved away from it after it failed
+    (each job the pool sent it is counted once: done, failed, moved or in flight);
     ``mean_queue_wait`` and ``mean_run_time`` in seconds (None before the first);
     ``queue_size`` the latest size of its queue a job's estimate reported (all users' jobs;
     None before any); ``last_error`` why it was last taken out (None if never).
@@ -112,6 +119,14 @@ class _Replica:
         self.state = "down"
         self.last_error: str | None = None
         self.probe: asyncio.Task[None] | None = None
+        #: Jobs it lost while they were queued on a server that may keep running them, and why.
+        self.doubtful: list[tuple[AsyncJob, str]] = []
+
+    def settle_doubts(self, gone: bool) -> None:
+        """The replica is ``gone`` (its queue went with it: move the doubtful jobs) or not."""
+        doubtful, self.doubtful = self.doubtful, []
+        for job, reason in doubtful:
+            job._settle_doubt(gone, reason)
 
     @property
     def src(self) -> str:
@@ -400,6 +415,8 @@ class AsyncClientPool:
             for job in list(queue):
                 job.cancel()
         self._waiting.clear()
+        for replica in self._replicas:
+            replica.settle_doubts(gone=False)
         probes = [r.probe for r in self._replicas if r.probe is not None]
         for task in probes + list(self._tasks):
             task.cancel()
@@ -514,17 +531,25 @@ class AsyncClientPool:
         if placed is not None:
             started = placed.started_at is not None and not placed.ended
             self._router.left(placed.replica, placed.key, started=started, moved=True)
-            if not placed.ended:
-                self._router.finished(placed.replica, placed.key, False, False, None)
             self._take_out(placed.replica, reason)
-        if self._closed:
-            return GradioJobsError("the pool was closed")
-        if not self._router.any_up:
+        if self._closed or not self._router.any_up:
+            self._requests.pop(job, None)
+            if self._closed:
+                return GradioJobsError("the pool was closed")
             return NoReplicaAvailableError(self._down_message())
         logger.info("moving a job of %s to another replica (%s)", job.endpoint.label, reason)
         self._queue(job, job.endpoint.label, first=True)
         self._fill()
         return None
+
+    def _doubt(self, job: AsyncJob, reason: str) -> bool:
+        """A job lost while queued on a server that may keep it: decide at the next probe."""
+        placed = self._placed.get(job)
+        if placed is None or self._closed:
+            return False
+        self._replicas[placed.replica].doubtful.append((job, reason))
+        self._take_out(placed.replica, reason)
+        return True
 
     def _run_awaitable(self, awaitable: Any) -> None:
         """Run what a callback of a waiting job returned, as a task of the pool."""
@@ -571,6 +596,7 @@ class AsyncClientPool:
             call = client._prepare(request)
             host = client._job_host()
         except GradioJobsError as exc:
+            self._requests.pop(job, None)
             job._fail_waiting(exc)
             return
         self._placed[job] = _Placed(index, key)
@@ -603,8 +629,10 @@ class AsyncClientPool:
             except Exception as exc:  # still down: try again later
                 await client.close()
                 replica.last_error = str(exc)
+                replica.settle_doubts(gone=_refused(exc))
                 delay = min(delay * 2, self._max_probe_backoff)
                 continue
+            replica.settle_doubts(gone=False)
             difference = api_difference(self.app, client.app)
             if difference is not None:
                 await client.close()
@@ -662,4 +690,5 @@ class _Seats:
         self.withdraw = pool._withdraw
         self.takes_over = pool._takes_over
         self.relocate = pool._relocate
+        self.doubt = pool._doubt
         self.run_awaitable = pool._run_awaitable
