@@ -8,8 +8,9 @@ that finished while the one before it was on the disk, so a slow disk costs one 
 group, not one per input. A line is only ever written whole, in one append; a kill can at worst
 leave the last one torn, which the next run cuts away and redoes (see ``_journal``).
 
-The client is anything with ``submit(*args, api_name=..., **kwargs)`` returning an awaitable
-job and a ``src`` (the ``replica`` of each line): an :class:`AsyncClient` today.
+The client is an :class:`AsyncClient` or an :class:`AsyncClientPool` (anything with
+``submit(*args, api_name=..., **kwargs)`` returning an awaitable job); the ``replica`` of each
+line is the job's ``replica``: the client's URL, or the pool's replica that ran it.
 """
 
 from __future__ import annotations
@@ -29,8 +30,10 @@ from typing import IO, Any
 from . import _loop
 from ._async_client import AsyncClient
 from ._client import Client
+from ._client_pool import ClientPool
 from ._exceptions import ArgumentError, BatchJournalError, EndpointNotFoundError
 from ._journal import JournalState, as_json_value, encode_record, pending_indices, read_journal
+from ._pool import AsyncClientPool
 from ._signatures import parameters_of
 
 __all__ = ["BatchProgress", "BatchRequest", "BatchSummary", "arun_batch", "batch_request", "run_batch"]
@@ -184,7 +187,9 @@ class _Run:
         self.call_options: dict[str, Any] = {"api_name": api_name} if fn_index is None else {"fn_index": fn_index}
         self.concurrency = concurrency
         self.on_progress = on_progress
-        self.replica = str(getattr(client, "src", "") or "")
+        #: The ``replica`` of an input whose job was never made (bad arguments): a client's own
+        #: URL; None for a pool (the input reached no replica).
+        self.replica: str | None = (client.src or None) if isinstance(client, AsyncClient) else None
         self.start = time.monotonic()
         self.ok = self.failed = self.skipped = self.ran = self.running = 0
         self.lines: asyncio.Queue[tuple[int, bool, bytes]] = asyncio.Queue()
@@ -214,6 +219,7 @@ class _Run:
             t0 = time.monotonic()
             result: Any = None
             error: dict[str, str] | None = None
+            job: Any = None
             self.running += 1
             try:
                 job = self.client.submit(*args, **kwargs, **self.call_options)
@@ -233,7 +239,9 @@ class _Run:
             record = {
                 "index": index, "input": self.inputs[index], "ok": error is None, "result": result,
                 "error": error, "started": started.isoformat(timespec="milliseconds"),
-                "seconds": round(time.monotonic() - t0, 4), "replica": self.replica,
+                "seconds": round(time.monotonic() - t0, 4),
+                # the job's app: a pool's job names the replica it ran on (None if it reached none)
+                "replica": self.replica if job is None else job.replica,
             }
             await self.lines.put((index, error is None, encode_record(record)))
 
@@ -304,10 +312,12 @@ def batch_request(
 
 
 @parameters_of(batch_request)
-async def arun_batch(client: AsyncClient, *args: Any, **kwargs: Any) -> BatchSummary:
+async def arun_batch(client: AsyncClient | AsyncClientPool, *args: Any, **kwargs: Any) -> BatchSummary:
     """Run the endpoint once on each input, appending one JSON line per input to ``output``, resumably.
 
-    ``client`` is an :class:`AsyncClient` (connected here if it is not yet); the other
+    ``client`` is an :class:`AsyncClient`, or an :class:`AsyncClientPool` whose replicas share
+    the inputs (each line's ``replica`` names the one that ran it); it is connected here if it
+    is not yet. The other
     parameters are :func:`batch_request`'s: ``inputs``, ``output`` (the JSONL file that is
     also the journal: a second run with the same arguments goes on where the first
     stopped), ``api_name`` or ``fn_index``, ``concurrency`` (default 8 jobs in flight),
@@ -320,7 +330,7 @@ async def arun_batch(client: AsyncClient, *args: Any, **kwargs: Any) -> BatchSum
     return await _run_batch(client, batch_request(*args, **kwargs))
 
 
-async def _run_batch(client: AsyncClient, request: BatchRequest) -> BatchSummary:
+async def _run_batch(client: AsyncClient | AsyncClientPool, request: BatchRequest) -> BatchSummary:
     items, path = request.items, request.output
     connect = getattr(client, "connect", None)
     if connect is not None:
@@ -361,10 +371,12 @@ async def _run_batch(client: AsyncClient, request: BatchRequest) -> BatchSummary
 
 
 @parameters_of(batch_request)
-def run_batch(client: Client, *args: Any, **kwargs: Any) -> BatchSummary:
+def run_batch(client: Client | ClientPool, *args: Any, **kwargs: Any) -> BatchSummary:
     """:func:`arun_batch` for a sync :class:`Client`: blocks until every input has a line in ``output``.
 
-    ``client`` is the connected :class:`Client` whose app runs the jobs; ``inputs``,
+    ``client`` is the connected :class:`Client` whose app runs the jobs, or a
+    :class:`ClientPool` whose replicas share them (each line's ``replica`` names the one that
+    ran its input); ``inputs``,
     ``output`` (the JSONL file that is also the journal), ``api_name`` or ``fn_index``,
     ``concurrency`` (default 8) and ``retry_failed`` (default False) are those of
     :func:`arun_batch` (see :func:`batch_request`). ``on_progress`` is called on the

@@ -2,8 +2,9 @@
 ``ray.data.Dataset.map_batches`` (``pip install gradio-jobs[ray]``).
 
 Ray is the engine: it spreads the batches over its actors, on one machine or a cluster; each
-actor holds one client and runs the rows of its batch through the app, a bounded number at a
-time, with the client's ``map``. Nothing here schedules work of its own.
+actor holds one client (or, given several sources, one replica pool) and runs the rows of its
+batch through the app, a bounded number at a time, with the client's ``map``. Nothing here
+schedules work of its own.
 
 This module does not import ``ray`` itself (Ray imports it, and calls the class): it works on
 the batches Ray hands it, pandas DataFrames or dicts of numpy arrays. ``import gradio_jobs``
@@ -19,6 +20,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 from ._client import Client
+from ._client_pool import ClientPool
 from .protocol.files import handle_file
 
 __all__ = ["GradioPredictor"]
@@ -28,7 +30,7 @@ logger = logging.getLogger("gradio_jobs")
 
 class _MapsInputs(Protocol):
     """What the predictor needs of a client: ``map`` in input order, and ``close``. A
-    :class:`~gradio_jobs.Client` has both (a replica pool will too)."""
+    :class:`~gradio_jobs.Client` and a :class:`~gradio_jobs.ClientPool` have both."""
 
     def map(
         self, inputs: Iterable[Any], *, api_name: str | None = ..., fn_index: int | None = ..., concurrency: int = ...
@@ -44,10 +46,11 @@ class GradioPredictor:
 
     Ray makes one instance per actor (``N`` actors; ``concurrency=N`` in older Ray,
     deprecated since 2.51) and calls it with each batch. The instance holds one sync
-    :class:`~gradio_jobs.Client` for its lifetime, made here; every batch runs on it with at
-    most ``concurrency`` jobs in flight, and returns once each of its rows has ended, so no
-    job is left running between batches. :meth:`close` closes the client (so does collecting
-    the instance); Ray ends an actor by ending its process, and the connections go with it.
+    :class:`~gradio_jobs.Client` for its lifetime, made here (or, given a list of sources, one
+    :class:`~gradio_jobs.ClientPool` over them); every batch runs on it with at most
+    ``concurrency`` jobs in flight, and returns once each of its rows has ended, so no job is
+    left running between batches. :meth:`close` closes the client (so does collecting the
+    instance); Ray ends an actor by ending its process, and the connections go with it.
     The batch comes back with two more columns, in row order: ``output_column`` holds each
     row's result and ``error_column`` ``None``, or, for a row that failed, ``None`` and the
     error as ``"TypeName: message"`` (``"AppError: ..."`` for an exception in the app,
@@ -55,7 +58,12 @@ class GradioPredictor:
     ..."`` for a missing input file). A failed row never fails the batch: check the error
     column. An unknown endpoint or column fails the batch.
 
-    ``src`` is the app's URL or a Hugging Face Space id, as for ``Client``. ``api_name``
+    ``src`` is the app's URL or a Hugging Face Space id, as for ``Client``; or a list of them,
+    replicas of one app (copies on several GPUs or machines, duplicated Spaces): each actor
+    then holds a ``ClientPool`` over all of them, which sends each row to the replica where it
+    should finish soonest and moves the rows of a replica that goes down to the others (each
+    actor's pool sees only its own jobs: ``max_in_flight=`` caps one actor's jobs on one
+    replica). ``api_name``
     names the endpoint (``"/predict"``); ``fn_index`` chooses it by number instead.
     ``input_columns`` maps the batch's columns to the endpoint's parameters: a list of column
     names gives the positional arguments in that order (``["a", "b"]``: ``predict(a, b)``), a
@@ -71,8 +79,9 @@ class GradioPredictor:
     function of no arguments returning the client to use (anything with ``map(inputs, *,
     api_name=, concurrency=)`` and ``close()``); Ray pickles it to each actor.
     ``client_options`` go to the ``Client`` (``headers=``, ``token=``, ``auth=``,
-    ``download_files=``, ``retry=``, ...: see :class:`~gradio_jobs.ClientOptions`);
-    ``verbose`` defaults to False here.
+    ``download_files=``, ``retry=``, ...: see :class:`~gradio_jobs.ClientOptions`), or to the
+    ``ClientPool`` for a list of sources (the same, and the pool's ``max_in_flight=``,
+    ``queue_depth=``, ...); ``verbose`` defaults to False here.
 
     A result that is a file is downloaded to the client's ``download_files`` folder (by
     default the ``gradio`` folder of the temporary directory, or ``GRADIO_TEMP_DIR``) and
@@ -84,7 +93,7 @@ class GradioPredictor:
 
     def __init__(
         self,
-        src: str | None = None,
+        src: str | Sequence[str] | None = None,
         *,
         api_name: str | None = None,
         fn_index: int | None = None,
@@ -97,7 +106,17 @@ class GradioPredictor:
         **client_options: Any,
     ) -> None:
         if (src is None) == (client_factory is None):
-            raise TypeError("GradioPredictor takes src= (an app's URL or a Space id) or client_factory=, not both")
+            raise TypeError(
+                "GradioPredictor takes src= (an app's URL or a Space id, or a list of them) or client_factory=, "
+                "not both"
+            )
+        sources: list[str] | None = None
+        if src is not None and not isinstance(src, str):
+            if not isinstance(src, Sequence) or not all(isinstance(s, str) for s in src):
+                raise TypeError(f"src must be an app's URL or Space id, or a list of them, got {src!r}")
+            sources = list(src)
+            if not sources:
+                raise ValueError("src is an empty list: give the URLs or Space ids of the app's replicas")
         if isinstance(input_columns, str):
             raise TypeError(f"input_columns must be a list of column names or a dict, not the string {input_columns!r}")
         if isinstance(input_columns, Mapping):
@@ -128,7 +147,10 @@ class GradioPredictor:
             self._client = client_factory()
         else:
             client_options.setdefault("verbose", False)
-            self._client = Client(str(src), **client_options)
+            if sources is not None:
+                self._client = ClientPool(sources, **client_options)
+            else:
+                self._client = Client(str(src), **client_options)
 
     def __call__(self, batch: Any) -> Any:
         """Run every row of ``batch`` (a pandas DataFrame, or a dict of column name to numpy

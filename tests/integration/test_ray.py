@@ -1,8 +1,9 @@
 """The Ray extra: ``gradio_jobs.ray.GradioPredictor`` in ``Dataset.map_batches``, end to end.
 
 A local Ray instance (2 CPUs, started once for the module) runs the batches on two actors,
-each with its own client, against the real core_app server of 6.31.0 and of 4.44.1. Skipped
-only where ``ray`` cannot be imported (``pip install gradio-jobs[ray]``; the test extra has it).
+each with its own client, against the real core_app server of 6.31.0 and of 4.44.1, and, each
+with a replica pool, against two pool_app replicas of each. Skipped only where ``ray`` cannot
+be imported (``pip install gradio-jobs[ray]``; the test extra has it).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from servers import requested_versions
+from servers import GradioServer, missing_venv_reason, requested_versions, start_many, venv_exists
 
 from gradio_jobs import Client
 
@@ -35,6 +36,21 @@ RAY_VERSIONS = ("6.31.0", "4.44.1")
 def server(request, servers):
     """core_app on the newest generation and on 4.x (5.x speaks as 6.x does here)."""
     return servers.get(request.param)
+
+
+@pytest.fixture(scope="module", params=[v for v in requested_versions(RAY_VERSIONS) if v in RAY_VERSIONS],
+                ids=lambda v: f"gradio-{v}")
+def replica_urls(request):
+    """Two replicas of pool_app (``/work(x)`` = 2 x, two at a time; ``/counts`` what it ran)."""
+    if not venv_exists(request.param):
+        pytest.skip(missing_venv_reason(request.param))
+    args = ["--delay", "0.05", "--concurrency", "2"]
+    replicas = start_many([GradioServer(request.param, app="pool_app", args=args) for _ in range(2)])
+    try:
+        yield [replica.url for replica in replicas]
+    finally:
+        for replica in replicas:
+            replica.stop()
 
 
 @pytest.fixture(scope="module")
@@ -159,6 +175,41 @@ def test_file_columns_and_client_options_download_to_the_given_folder(ray_local,
         assert Path(result_path).read_text() == f"size={i + 1}\n"
 
 
+@needs_ray
+def test_each_actor_holds_a_pool_over_two_replicas(ray_local, replica_urls):
+    from gradio_jobs.ray import GradioPredictor
+
+    rows = [{"i": i, "x": None if i == 13 else 100 + i} for i in range(40)]  # row 13: the app's float(None) fails
+    out = ray_local.data.from_items(rows).map_batches(
+        GradioPredictor,
+        fn_constructor_kwargs={
+            "src": replica_urls,  # a list: each actor holds a ClientPool over the replicas
+            "api_name": "/work",
+            "input_columns": ["x"],
+            "concurrency": 4,
+            "max_in_flight": 2,  # a pool option, passed through
+        },
+        compute=ray_local.data.ActorPoolStrategy(size=2),  # two actors, one pool each
+        batch_size=10,
+        batch_format="pandas",
+    ).take_all()
+    assert [row["i"] for row in out] == list(range(40))  # results in order
+    for row in out:
+        if row["i"] == 13:
+            assert row["result"] is None and row["error"].startswith("AppError: "), row
+        else:
+            assert row["error"] is None and row["result"] == 2 * (100 + row["i"]), row
+    ran = []
+    for url in replica_urls:
+        with Client(url, verbose=False) as client:
+            ran.append({float(k): v for k, v in client.predict(api_name="/counts").items()})
+    assert all(ran), ran  # both replicas ran rows
+    # each row ran once, on one replica (row 13 is not counted: the app fails before counting it)
+    assert sorted(k for counts in ran for k, v in counts.items() for _ in range(v)) == sorted(
+        float(100 + i) for i in range(40) if i != 13
+    ), ran
+
+
 def test_bad_constructor_arguments_are_refused_before_connecting():
     from gradio_jobs.ray import GradioPredictor
 
@@ -175,6 +226,10 @@ def test_bad_constructor_arguments_are_refused_before_connecting():
         GradioPredictor(nowhere, api_name="/add", input_columns=["a"], concurrency=0)
     with pytest.raises(ValueError, match="both 'x'"):
         GradioPredictor(nowhere, api_name="/add", input_columns=["a"], output_column="x", error_column="x")
+    with pytest.raises(ValueError, match="empty list"):
+        GradioPredictor([], api_name="/add", input_columns=["a"])
+    with pytest.raises(TypeError, match="a list of them"):
+        GradioPredictor([nowhere, 3], api_name="/add", input_columns=["a"])
 
 
 def test_missing_column_is_named(server):

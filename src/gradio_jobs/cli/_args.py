@@ -28,14 +28,21 @@ exit codes:
 """ + "\n".join(f"  {int(code):>3}  {text}" for code, text in EXIT_CODE_HELP.items())
 
 _MAP_EPILOG = """\
-progress: a live bar on stderr when it is a terminal (done, failed, rate, ETA), else one plain
-line a second; a summary line on stdout at the end.
+several SRC: a replica pool; each input goes to the replica where it should finish soonest, a
+replica that cannot be reached is taken out (its inputs that had not started go to another) and
+probed again, and each output line's "replica" is the URL of the replica that ran it.
+
+progress: a live bar on stderr when it is a terminal (done, failed, rate, ETA, and with several
+SRC one line per replica: state, done, failed, in flight, mean run time), else one plain line a
+second (with several SRC, one line per replica every few seconds and at the end); a summary on
+stdout at the end (with several SRC, one line per replica).
 
 exit codes:
     0  every input succeeded
     1  some inputs failed (their lines say why: "ok": false, "error": {type, message})
-    2  bad command line, unreadable input, unknown endpoint, or an output of other inputs
-    4  the server could not be reached
+    2  bad command line, unreadable input, unknown endpoint, an output of other inputs, or
+       replicas whose endpoints differ
+    4  the server (with several SRC: every replica) could not be reached
     5  any other client error
   130  interrupted by Ctrl+C (what finished is in the output: run again to go on)
 """
@@ -123,14 +130,20 @@ def _build() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser
             "line per input to --output, as each finishes: {index, input, ok, result, error, started, "
             "seconds, replica}. The output is also the journal: run the same command again after a "
             "crash or Ctrl+C and it goes on where it stopped (inputs already written are not run again; "
-            "a torn last line is redone); an output written for other inputs is refused. One SRC for now.",
+            "a torn last line is redone); an output written for other inputs is refused. Two or more SRC "
+            "make a replica pool of copies of one app, which share the inputs.",
             width=92,
         ),
         epilog=_MAP_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    _add_connection_options(batch)
+    batch.add_argument(
+        "src", metavar="SRC", nargs="+",
+        help="the app's URL (http://127.0.0.1:7860/) or a Space id (owner/name); several: replicas of one app",
+    )
     batch.add_argument("api_name", metavar="API_NAME", help="the endpoint, e.g. /predict (the slash is optional)")
+    batch.add_argument("--hf-token", metavar="TOKEN", default=None, help="Hugging Face token (private Spaces)")
+    batch.add_argument("--auth", metavar="USER:PASSWORD", default=None, help="log in to an app launched with auth=")
     batch.add_argument(
         "--input", metavar="FILE", required=True,
         help="JSONL (a list of positional arguments, an object of keyword arguments or one value per line) "
@@ -142,7 +155,13 @@ def _build() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser
         help="the input's format (default: csv for a .csv file, else jsonl)",
     )
     batch.add_argument(
-        "--concurrency", metavar="N", type=_positive_int, default=8, help="jobs in flight at once (default: 8)"
+        "--concurrency", metavar="N", type=_positive_int, default=8,
+        help="jobs in flight at once, over all replicas (default: 8)",
+    )
+    batch.add_argument(
+        "--max-in-flight", metavar="N", type=_positive_int, default=None,
+        help="with several SRC: at most N jobs on one replica at once, queued there or running "
+        "(default: no cap; the pool sends a job to a replica only when it is likely to start soon)",
     )
     batch.add_argument(
         "--retry-failed", action="store_true",

@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import CancelledError
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from rich.console import Console
 
@@ -36,7 +36,10 @@ from ._display import (
 )
 from ._exit import ExitCode, exit_code_for
 
-__all__ = ["JobOutcome", "JobSpec", "follow", "make_client", "print_error", "run", "run_jobs"]
+__all__ = ["JobOutcome", "JobSpec", "connecting", "follow", "make_client", "print_error", "run", "run_jobs"]
+
+#: What :func:`connecting` connects: a client, or a pool.
+C = TypeVar("C")
 
 logger = logging.getLogger("gradio_jobs")
 
@@ -85,8 +88,13 @@ def make_client(args: argparse.Namespace, **options: Any) -> Client:
 
 def connect(args: argparse.Namespace, err: Console, **options: Any) -> Client | int:
     """The client for ``args.src``, or the exit code after saying on ``err`` why there is none."""
+    return connecting(err, lambda: make_client(args, **options))
+
+
+def connecting(err: Console, make: Callable[[], C]) -> C | int:
+    """What ``make`` connects (a client, a pool), or the exit code after saying on ``err`` why not."""
     try:
-        return make_client(args, **options)
+        return make()
     except UsageError as exc:
         print_error(err, str(exc))
         return ExitCode.USAGE

@@ -11,6 +11,7 @@ from .._exceptions import (
     EndpointNotFoundError,
     InputFileError,
     JobTimeoutError,
+    ReplicaMismatchError,
     ServerUnreachableError,
     ValidationError,
 )
@@ -45,7 +46,8 @@ def exit_code_for(error: BaseException) -> ExitCode:
     """The exit code for an error raised by gradio-jobs (or by the job)."""
     if isinstance(error, (AppError, ValidationError)):
         return ExitCode.APP_ERROR
-    if isinstance(error, (ArgumentError, EndpointNotFoundError, InputFileError)):
+    if isinstance(error, (ArgumentError, EndpointNotFoundError, InputFileError, ReplicaMismatchError)):
+        # (ReplicaMismatchError: the SRCs given are not copies of one app.)
         return ExitCode.USAGE
     if isinstance(error, JobTimeoutError):
         return ExitCode.TIMEOUT

@@ -2,8 +2,11 @@
 
 Inputs are read from JSONL (a list of positional arguments, an object of keyword arguments,
 or one value per line) or CSV (the header row names the parameters); the results go to a
-JSONL file that is also the journal (see ``gradio_jobs._batch``). Progress is a rich bar on
-a terminal (stderr), one plain line a second otherwise; the summary goes to stdout.
+JSONL file that is also the journal (see ``gradio_jobs._batch``). One SRC makes a ``Client``,
+several a ``ClientPool`` (each line's ``replica`` is then the replica that ran the input).
+Progress is a rich bar on a terminal (stderr), one plain line a second otherwise; with a pool,
+one line per replica from ``pool.stats()`` too (live on a terminal, every few seconds and at
+the end in plain lines). The summary goes to stdout, with a pool's per-replica figures.
 """
 
 from __future__ import annotations
@@ -15,25 +18,34 @@ import json
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+from rich.table import Table
+from rich.text import Text
 
 from .._batch import BatchProgress, BatchSummary, run_batch
 from .._client import Client
+from .._client_pool import ClientPool
 from .._exceptions import BatchJournalError, GradioJobsError
+from .._pool import ReplicaStats
 from ._args import UsageError, parse_auth
-from ._call import connect, print_error
+from ._call import connecting, print_error
 from ._display import format_seconds
 from ._exit import ExitCode, exit_code_for
 
-__all__ = ["read_inputs", "run"]
+__all__ = ["read_inputs", "replica_line", "run"]
 
 #: Plain mode: at most one progress line per this many seconds (and one at the end).
 PLAIN_INTERVAL = 1.0
+#: Plain mode with several SRC: one line per replica every this many seconds (and at the end).
+PLAIN_REPLICA_INTERVAL = 5.0
+
+#: The replicas' figures now (``pool.stats``), or None for one client.
+StatsSource = Callable[[], Sequence[ReplicaStats]] | None
 
 
 def _cell(text: str) -> Any:
@@ -95,12 +107,69 @@ def _line(p: BatchProgress) -> str:
     )
 
 
+def _seconds(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value * 1000:.0f} ms" if value < 1 else format_seconds(value)
+
+
+def replica_line(stats: ReplicaStats) -> str:
+    """One plain line of the figures in ``stats`` (one replica's ``ReplicaStats``): URL, state, done,
+    failed, in flight, moved, mean run time and queue wait, and the last error of a replica not up."""
+    text = (
+        f"  {stats.src}  {stats.state}: {stats.done} done, {stats.failed} failed, "
+        f"{stats.in_flight} in flight, {stats.moved} moved, mean run {_seconds(stats.mean_run_time)}, "
+        f"mean queue wait {_seconds(stats.mean_queue_wait)}"
+    )
+    if stats.state != "up" and stats.last_error:
+        text += f"; last error: {' '.join(stats.last_error.split())}"
+    return text
+
+
+def _replica_table(replicas: Iterable[ReplicaStats], *, title: str | None = None) -> Table:
+    table = Table(title=title, title_justify="left", box=None, pad_edge=False, header_style="bold")
+    for name in ("replica", "state"):
+        table.add_column(name, no_wrap=True)
+    for name in ("done", "failed", "in flight", "moved", "mean run", "queue wait"):
+        table.add_column(name, justify="right", no_wrap=True)
+    for stats in replicas:
+        style = {"up": "green", "down": "red"}.get(stats.state, "yellow")
+        table.add_row(
+            Text(stats.src), Text(stats.state, style=style), str(stats.done), str(stats.failed), str(stats.in_flight),
+            str(stats.moved), _seconds(stats.mean_run_time), _seconds(stats.mean_queue_wait),
+        )
+    return table
+
+
+def _read_stats(stats: StatsSource) -> Sequence[ReplicaStats]:
+    if stats is None:
+        return ()
+    try:
+        return stats()
+    except Exception:  # the pool is closing: nothing to show
+        return ()
+
+
+class _PoolProgress(Progress):
+    """rich's progress bar, with the pool's replicas below it (read at each refresh)."""
+
+    def __init__(self, *columns: Any, stats: StatsSource, **kwargs: Any) -> None:
+        self._stats = stats  # first: rich may render while it starts
+        super().__init__(*columns, **kwargs)
+
+    def get_renderables(self) -> Iterable[RenderableType]:
+        yield self.make_tasks_table(self.tasks)
+        replicas = _read_stats(self._stats)
+        if replicas:
+            yield _replica_table(replicas)
+
+
 @contextmanager
-def _live(err: Console) -> Iterator[Any]:
-    progress = Progress(
+def _live(err: Console, stats: StatsSource) -> Iterator[Any]:
+    progress = _PoolProgress(
         TextColumn("[bold]map"), BarColumn(), MofNCompleteColumn(),
         TextColumn("[red]{task.fields[failed]} failed"), TextColumn("{task.fields[rate]}/s"),
-        TextColumn("ETA {task.fields[eta]}"), console=err, refresh_per_second=8,
+        TextColumn("ETA {task.fields[eta]}"), console=err, refresh_per_second=4 if stats else 8, stats=stats,
     )
     task: TaskID = progress.add_task("map", total=None, failed=0, rate="0.0", eta="?")
 
@@ -115,9 +184,18 @@ def _live(err: Console) -> Iterator[Any]:
 
 
 @contextmanager
-def _plain(err: Console) -> Iterator[Any]:
+def _plain(err: Console, stats: StatsSource) -> Iterator[Any]:
     lock = threading.Lock()
     last: list[Any] = [0.0, None]
+
+    def write(text: str) -> None:
+        sys.stderr.write(text + "\n")
+        sys.stderr.flush()
+
+    def write_replicas() -> None:
+        replicas = _read_stats(stats)
+        if replicas:
+            write("replicas:\n" + "\n".join(replica_line(r) for r in replicas))
 
     def show(p: BatchProgress) -> None:
         with lock:
@@ -125,19 +203,43 @@ def _plain(err: Console) -> Iterator[Any]:
             now = time.monotonic()
             if now - last[0] >= PLAIN_INTERVAL:
                 last[0] = now
-                sys.stderr.write(_line(p) + "\n")
-                sys.stderr.flush()
+                write(_line(p))
 
-    yield show
+    stop = threading.Event()
+
+    def tick() -> None:  # the replicas now and then, whether or not inputs finish meanwhile
+        while not stop.wait(PLAIN_REPLICA_INTERVAL):
+            with lock:
+                write_replicas()
+
+    ticker = threading.Thread(target=tick, name="gradio-jobs-map-replicas", daemon=True)
+    if stats is not None:
+        ticker.start()
+    try:
+        yield show
+    finally:
+        stop.set()
+        if ticker.is_alive():
+            ticker.join()
     with lock:
         if last[1] is not None:
-            sys.stderr.write(_line(last[1]) + "\n")
-            sys.stderr.flush()
+            write(_line(last[1]))
+        write_replicas()
 
 
 @contextmanager
-def _quiet(err: Console) -> Iterator[Any]:
+def _quiet(err: Console, stats: StatsSource) -> Iterator[Any]:
     yield None
+
+
+def _make_client(args: argparse.Namespace) -> Client | ClientPool:
+    """One SRC: a ``Client``; several: a ``ClientPool``."""
+    auth = parse_auth(args.auth)
+    if len(args.src) == 1:
+        if args.max_in_flight is not None:
+            raise UsageError("--max-in-flight caps each replica of a pool: it needs two or more SRC")
+        return Client(args.src[0], hf_token=args.hf_token, auth=auth, verbose=False)
+    return ClientPool(args.src, args.hf_token, auth=auth, verbose=False, max_in_flight=args.max_in_flight)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -149,18 +251,21 @@ def run(args: argparse.Namespace) -> int:
     except UsageError as exc:
         print_error(err, str(exc))
         return ExitCode.USAGE
-    client = connect(args, err)
-    if not isinstance(client, Client):
+    client = connecting(err, lambda: _make_client(args))
+    if isinstance(client, int):
         return client
+    stats = None if isinstance(client, Client) else client.stats
     shown = _quiet if args.quiet else _live if err.is_terminal else _plain
+    replicas: Sequence[ReplicaStats] = ()
     try:
-        with shown(err) as show:
+        with shown(err, stats) as show:
             if show is not None and not err.is_terminal:
                 sys.stderr.write(f"{len(inputs)} inputs from {args.input}, results to {args.output}\n")
             summary = run_batch(
                 client, inputs, output=args.output, api_name=args.api_name,
                 concurrency=args.concurrency, retry_failed=args.retry_failed, on_progress=show,
             )
+        replicas = _read_stats(stats)
     except KeyboardInterrupt:
         err.print("interrupted: what finished is in the output; run again to go on", style="yellow")
         return ExitCode.INTERRUPTED
@@ -172,10 +277,10 @@ def run(args: argparse.Namespace) -> int:
         return exit_code_for(exc)
     finally:
         client.close()
-    return _report(summary, out)
+    return _report(summary, replicas, out)
 
 
-def _report(summary: BatchSummary, out: Console) -> int:
+def _report(summary: BatchSummary, replicas: Sequence[ReplicaStats], out: Console) -> int:
     parts = [f"{summary.ok} ok, {summary.failed} failed of {summary.total}"]
     parts.append(f"{summary.ran} run now, {summary.skipped} already in the output")
     if summary.truncated:
@@ -184,4 +289,10 @@ def _report(summary: BatchSummary, out: Console) -> int:
         "; ".join(parts) + f" ({format_seconds(summary.seconds)}) -> {summary.output}",
         markup=False, highlight=False, soft_wrap=True,
     )
+    if replicas:
+        if out.is_terminal:
+            out.print(_replica_table(replicas, title="replicas (this run)"))
+        else:
+            out.print("replicas (this run):\n" + "\n".join(map(replica_line, replicas)),
+                      markup=False, highlight=False, soft_wrap=True)
     return int(ExitCode.OK if summary.all_ok else ExitCode.APP_ERROR)
