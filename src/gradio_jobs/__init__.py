@@ -53,8 +53,8 @@ from ._exceptions import (
 from ._fanin import ALL_COMPLETED, FIRST_COMPLETED, FIRST_EXCEPTION, DoneAndNotDone, as_completed, wait
 from ._job import Job
 from ._map import AsyncMapRun, MapProgress, MapRun
-from ._pool import AsyncClientPool, ReplicaStats
 from ._options import ClientOptions
+from ._pool import AsyncClientPool, ReplicaStats
 from ._retry import RetryPolicy, SubmitRetry
 from ._version import __version__
 from .data_classes import FileData
