@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._async_job import AsyncJob, Dispatch, EventListener
 from ._attributes import ClientAttributes
-from ._call import CallRequest, PreparedCall, call_request, prepare_call
+from ._call import CallRequest, PreparedCall, await_job, call_request, prepare_call
 from ._duplicate import duplicate_request, duplicate_space
 from ._exceptions import AuthenticationError, GradioJobsError, ServerError, UnsupportedServerError
 from ._map import AsyncMapRun, map_request, start_async_map
@@ -234,12 +234,7 @@ class AsyncClient(ClientAttributes):
         awaiting task cancels the job on the server.
         """
         await self.connect()
-        job = self.submit(*args, **kwargs)
-        try:
-            return await job
-        except asyncio.CancelledError:
-            job.cancel()
-            raise
+        return await await_job(self.submit(*args, **kwargs))
 
     @parameters_of(map_request)
     def map(self, *args: Any, **kwargs: Any) -> AsyncMapRun:

@@ -7,16 +7,20 @@ raise there, and only launches on the loop.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._callbacks import JobCallbacks
 from .protocol import files
 from .protocol.api import App, Endpoint
 from .protocol.job import JobState
 from .protocol.status import LogMessage, StatusUpdate
+
+if TYPE_CHECKING:
+    from ._async_job import AsyncJob
 
 __all__ = ["CallRequest", "Deadline", "PreparedCall", "call_request", "prepare_call"]
 
@@ -63,6 +67,8 @@ class PreparedCall:
     session_hash: str
     #: The headers of this call's own requests (joining the queue), over the client's.
     headers: Mapping[str, str]
+    #: The call as asked (a pool binds it again to the replica it places the job on).
+    request: CallRequest
 
 
 @dataclass(frozen=True)
@@ -109,6 +115,15 @@ def call_request(
     return CallRequest(args, kwargs, api_name, fn_index, own, callbacks, Deadline.of(deadline), keep_outputs)
 
 
+async def await_job(job: AsyncJob) -> Any:
+    """``job``'s result; cancelling the awaiting task cancels the job (``predict``)."""
+    try:
+        return await job
+    except asyncio.CancelledError:
+        job.cancel()
+        raise
+
+
 def prepare_call(
     app: App, session_hash: str, request: CallRequest, client_headers: Mapping[str, str] | None = None
 ) -> PreparedCall:
@@ -127,4 +142,4 @@ def prepare_call(
         if client_headers or request.headers
         else API_CALL_HEADERS  # shared: most calls add nothing (a thousand jobs, one mapping)
     )
-    return PreparedCall(endpoint, data, state, request.callbacks, request.deadline, session_hash, headers)
+    return PreparedCall(endpoint, data, state, request.callbacks, request.deadline, session_hash, headers, request)

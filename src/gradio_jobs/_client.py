@@ -6,15 +6,15 @@ Nothing here decides anything: each call is the async client's, run on the loop 
 from __future__ import annotations
 
 import weakref
-from collections.abc import Awaitable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from . import _loop
 from ._async_client import AsyncClient
 from ._attributes import ClientAttributes
-from ._call import PreparedCall, call_request
-from ._callbacks import Call, run_calls
+from ._call import call_request
 from ._duplicate import duplicate_request, duplicate_space
+from ._facade import SyncSubmitter
 from ._job import Job
 from ._map import AsyncMapRun, MapRun, map_request, start_async_map, start_map
 from ._options import ClientOptions, token_fields
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 __all__ = ["Client", "amap_jobs", "map_jobs"]
 
 
-class Client(ClientAttributes):
+class Client(ClientAttributes, SyncSubmitter):
     """A client for one Gradio app, with the API of ``gradio_client.Client``.
 
     ``src`` is the app's URL or a Hugging Face Space id (``"owner/name"``); ``token`` a
@@ -114,26 +114,7 @@ class Client(ClientAttributes):
         thread, in event order; one that raises is logged and the job goes on (an awaitable
         one returns runs on the loop).
         """
-        call = self._async._prepare(call_request(*args, **kwargs))
-        job = Job(call.state, self)
-        _loop.call_soon(self._launch, call, job)
-        return job
-
-    def _launch(self, call: PreparedCall, job: Job) -> None:
-        dispatch = self._dispatch if call.callbacks else None
-        try:
-            async_job = self._async._launch(call, job._on_event, dispatch)
-        except Exception as exc:  # e.g. the client was closed meanwhile
-            job._launch_failed(exc)
-            return
-        job._attach(async_job)
-
-    def _dispatch(self, calls: list[Call]) -> None:
-        # Never on the loop thread: a slow callback must not hold up every other job.
-        _loop.callback_executor().submit(run_calls, calls, self._run_awaitable)
-
-    def _run_awaitable(self, awaitable: Awaitable[Any]) -> None:
-        _loop.call_soon(self._async._run_awaitable, awaitable)
+        return self._submit_request(call_request(*args, **kwargs))
 
     @parameters_of(call_request)
     def predict(self, *args: Any, **kwargs: Any) -> Any:

@@ -6,14 +6,14 @@ Nothing here decides anything: each call is the async pool's, run on the loop th
 from __future__ import annotations
 
 import weakref
-from collections.abc import Awaitable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from . import _loop
 from ._async_client import AsyncClient
-from ._call import CallRequest, PreparedCall, call_request
-from ._callbacks import Call, run_calls
+from ._call import call_request
 from ._client import Client
+from ._facade import SyncSubmitter
 from ._job import Job
 from ._map import MapRun, map_request, start_map
 from ._options import ClientOptions, token_fields
@@ -25,7 +25,7 @@ from .protocol.api import App
 __all__ = ["ClientPool"]
 
 
-class ClientPool:
+class ClientPool(SyncSubmitter):
     """One sync client over several replicas of the same app (see :class:`AsyncClientPool`,
     which this runs on the shared loop thread).
 
@@ -73,6 +73,9 @@ class ClientPool:
         self._async = _loop.open_client(pool, _connect(pool))
         self._finalizer = weakref.finalize(self, _loop.retire, self._async)
 
+    def _core(self) -> AsyncClientPool:
+        return self._async
+
     @property
     def app(self) -> App:
         """The app's API model."""
@@ -105,26 +108,7 @@ class ClientPool:
         callbacks ``on_status``, ``on_output``, ``on_log`` and ``result_callbacks`` (run on
         one callback thread). ``job.replica`` says where it runs.
         """
-        request = call_request(*args, **kwargs)
-        call = self._async._prepare(request)
-        job = Job(call.state, self)
-        _loop.call_soon(self._launch, request, call, job)
-        return job
-
-    def _launch(self, request: CallRequest, call: PreparedCall, job: Job) -> None:
-        dispatch = self._dispatch if call.callbacks else None
-        try:
-            async_job = self._async._launch(request, call, job._on_event, dispatch)
-        except Exception as exc:  # e.g. the pool was closed meanwhile
-            job._launch_failed(exc)
-            return
-        job._attach(async_job)
-
-    def _dispatch(self, calls: list[Call]) -> None:
-        _loop.callback_executor().submit(run_calls, calls, self._run_awaitable)
-
-    def _run_awaitable(self, awaitable: Awaitable[Any]) -> None:
-        _loop.call_soon(self._async._run_awaitable, awaitable)
+        return self._submit_request(call_request(*args, **kwargs))
 
     @parameters_of(call_request)
     def predict(self, *args: Any, **kwargs: Any) -> Any:

@@ -19,7 +19,7 @@ from typing import Any
 
 from ._async_client import AsyncClient
 from ._async_job import AsyncJob, Dispatch, EventListener
-from ._call import CallRequest, PreparedCall, call_request
+from ._call import CallRequest, PreparedCall, await_job, call_request
 from ._callbacks import guarded
 from ._exceptions import (
     ArgumentError,
@@ -326,8 +326,7 @@ class AsyncClientPool:
         ``on_output``, ``on_log`` and ``result_callbacks``. Bad arguments raise here.
         ``job.replica`` says where it runs (None while it waits in the pool for room).
         """
-        request = call_request(*args, **kwargs)
-        return self._launch(request, self._prepare(request))
+        return self._launch(self._prepare(call_request(*args, **kwargs)))
 
     @parameters_of(call_request)
     async def predict(self, *args: Any, **kwargs: Any) -> Any:
@@ -339,12 +338,7 @@ class AsyncClientPool:
         cancelling the awaiting task cancels the job.
         """
         await self.connect()
-        job = self.submit(*args, **kwargs)
-        try:
-            return await job
-        except asyncio.CancelledError:
-            job.cancel()
-            raise
+        return await await_job(self.submit(*args, **kwargs))
 
     @parameters_of(map_request)
     def map(self, *args: Any, **kwargs: Any) -> AsyncMapRun:
@@ -450,17 +444,13 @@ class AsyncClientPool:
         return client._prepare(request)
 
     def _launch(
-        self,
-        request: CallRequest,
-        call: PreparedCall,
-        listener: EventListener | None = None,
-        dispatch: Dispatch | None = None,
+        self, call: PreparedCall, listener: EventListener | None = None, dispatch: Dispatch | None = None
     ) -> AsyncJob:
-        """Start a job bound by :meth:`_prepare` (on the loop)."""
+        """Start a job bound by :meth:`_prepare` (on the loop); it waits in the pool for a replica."""
         if self._closed:
             raise GradioJobsError("the pool is closed")
         job = AsyncJob(None, call, listener=listener, dispatch=dispatch, placement=self._seats)
-        self._requests[job] = request
+        self._requests[job] = call.request
         self._queue(job, call.endpoint.label)
         self._fill()
         return job
