@@ -196,25 +196,32 @@ def test_progress_bar_on_a_terminal(client, spawn, tmp_path) -> None:
 
 
 def test_ctrl_c_stops_with_130_and_the_next_run_goes_on(app, client, spawn, tmp_path) -> None:
-    total = 60
-    source = write_jsonl(tmp_path / "in.jsonl", [[900 + i] for i in range(total)])
+    interrupt_then_resume(spawn, [app.url], tmp_path, base=900, total=60, concurrency=2, first=5,
+                          runs=lambda: counts(client))
+
+
+def interrupt_then_resume(spawn, sources, tmp_path, *, base, total, concurrency, first, runs) -> None:
+    """Ctrl+C a ``gradio-jobs map`` over ``sources`` once ``first`` lines are out: exit 130,
+    whole lines only; the same command then runs the rest, and ``runs()`` (the app's counts
+    per input) shows each input written before the Ctrl+C ran once."""
+    source = write_jsonl(tmp_path / "in.jsonl", [[base + i] for i in range(total)])
     out = tmp_path / "out.jsonl"
-    argv = ("map", app.url, "/work", "--input", str(source), "--output", str(out), "--concurrency", "2")
+    argv = ("map", *sources, "/work", "--input", str(source), "--output", str(out), "--concurrency", str(concurrency))
     running = spawn(*argv)
-    wait_until(lambda: whole_lines(out) >= 5, timeout=60, describe=lambda: running.stderr)
+    wait_until(lambda: whole_lines(out) >= first, timeout=60, describe=lambda: running.stderr)
     running.proc.send_signal(signal.SIGINT)
     assert running.wait(30) == ExitCode.INTERRUPTED, running.stderr
     assert "run again to go on" in running.stderr
     data = out.read_bytes()
     assert data.endswith(b"\n")  # Ctrl+C leaves whole lines only
     written = {json.loads(line)["index"] for line in data.splitlines()}
-    assert 5 <= len(written) < total
+    assert first <= len(written) < total
     rerun = run_cli_process(*argv, timeout=120)
     assert rerun.returncode == ExitCode.OK, rerun.stderr
     assert f"{total - len(written)} run now, {len(written)} already in the output" in rerun.stdout
     assert sorted(r["index"] for r in lines(out)) == list(range(total))
-    ran = counts(client)
-    assert all(ran[float(900 + i)] == 1 for i in written)
+    ran = runs()
+    assert all(ran[float(base + i)] == 1 for i in written)
 
 
 def test_unknown_endpoint_and_unreadable_input_exit_2(client, tmp_path) -> None:

@@ -29,7 +29,7 @@ from gradio_jobs import (
     run_batch,
 )
 from gradio_jobs.cli import ExitCode
-from tests.integration.test_batch import lines, whole_lines, write_jsonl
+from tests.integration.test_batch import interrupt_then_resume, lines, whole_lines, write_jsonl
 from tests.integration.test_cli import ANSI, Running, run_cli, run_cli_process
 from tests.servers import GradioServer, free_port, missing_venv_reason, requested_versions, start_many, venv_exists
 from tests.waiting import wait_until
@@ -155,25 +155,8 @@ def test_killed_and_restarted_over_a_pool_runs_each_input_once(urls, spawn, tmp_
 
 
 def test_ctrl_c_over_a_pool_stops_with_130_and_the_next_run_goes_on(urls, spawn, tmp_path) -> None:
-    total, base = 150, 2500
-    source = write_jsonl(tmp_path / "in.jsonl", [[base + i] for i in range(total)])
-    out = tmp_path / "out.jsonl"
-    argv = ("map", *urls, "/work", "--input", str(source), "--output", str(out), "--concurrency", "6")
-    running = spawn(*argv)
-    wait_until(lambda: whole_lines(out) >= 10, timeout=60, describe=lambda: running.stderr)
-    running.proc.send_signal(signal.SIGINT)
-    assert running.wait(30) == ExitCode.INTERRUPTED, running.stderr
-    assert "run again to go on" in running.stderr
-    data = out.read_bytes()
-    assert data.endswith(b"\n")  # Ctrl+C leaves whole lines only
-    written = {json.loads(line)["index"] for line in data.splitlines()}
-    assert 10 <= len(written) < total
-    rerun = run_cli_process(*argv, timeout=120)
-    assert rerun.returncode == ExitCode.OK, rerun.stderr
-    assert f"{total - len(written)} run now, {len(written)} already in the output" in rerun.stdout
-    assert sorted(r["index"] for r in lines(out)) == list(range(total))
-    ran = counts(urls)
-    assert all(ran[float(base + i)] == 1 for i in written)
+    interrupt_then_resume(spawn, urls, tmp_path, base=2500, total=150, concurrency=6, first=10,
+                          runs=lambda: counts(urls))
 
 
 def test_a_replica_down_at_start_the_run_completes_through_the_other(urls, tmp_path) -> None:
