@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import concurrent.futures
+import itertools
 import random
+import threading
 import time
 
 import pytest
@@ -25,21 +27,27 @@ def test_two_thousand_jobs_with_cancels_and_a_cut(start_server) -> None:
                 if victim.cancel():
                     cancelled_by_us.add(id(victim))
 
+        # Nothing completes until every job is submitted (under load, submitting 2,000 can take
+        # longer than running them); then the cut comes the moment the 800th job completes, from
+        # its done callback on the client's loop thread, so no other job completes in between
+        # and the rest are surely pending.
+        proxy.stall()
         for i in range(2000):
             jobs.append(client.submit(str(i), api_name="/noop"))
             if i % 10 == 9:
                 cancel_some(1)
-        # once a good part has finished (800 jobs, followed as each one ends; for at most 120 s),
-        # cut every connection, the event stream included
-        ended = 0
-        try:
-            for _ in concurrent.futures.as_completed(jobs, timeout=120):
-                ended += 1
-                if ended >= 800:
-                    break
-        except concurrent.futures.TimeoutError:
-            pass  # cut all the same, as before: the counts below say what became of each job
-        proxy.cut()
+        completed = itertools.count(1)
+        was_cut = threading.Event()
+
+        def cut_at_800(job) -> None:
+            if not job.cancelled() and job.exception() is None and next(completed) == 800:
+                proxy.cut()  # every connection, the event stream included
+                was_cut.set()
+
+        for job in jobs:
+            job.add_done_callback(cut_at_800)
+        proxy.resume()
+        assert was_cut.wait(120), "800 jobs did not complete within 120 s"
         cancel_some(50)
         done, not_done = concurrent.futures.wait(jobs, timeout=240)
         assert not not_done, f"{len(not_done)} jobs never ended"
