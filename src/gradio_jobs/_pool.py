@@ -67,10 +67,16 @@ def _down_at_connect(error: BaseException) -> bool:
 
 
 def _refused(error: BaseException) -> bool:
-    """The replica refused the connection: nothing listens there, so its queue is gone."""
-    import httpx  # loaded with the transport already (a probe runs on a connected pool)
-
-    return isinstance(error, httpx.ConnectError)
+    """The replica refused the connection (nothing listens there), so its queue is gone: the
+    error's causes include ``ConnectionRefusedError``. A reset or a timeout says nothing of it."""
+    seen: set[int] = set()
+    cause: BaseException | None = error
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, ConnectionRefusedError):
+            return True
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return False
 
 
 @dataclass(frozen=True)
