@@ -242,7 +242,8 @@ class AsyncClient(ClientAttributes):
 
         ``api_name`` or ``fn_index`` names the endpoint. See :func:`gradio_jobs.amap_jobs` for
         ``inputs``, ``concurrency`` (jobs in flight, default 8), ``stop_on_error`` (default
-        False: a failed input yields its error) and ``on_progress``.
+        False: a failed input yields its error), ``on_progress`` and ``progress`` (True: a
+        live bar with done, failed, rate and ETA; default False).
         """
         return start_async_map(self, map_request(*args, **kwargs))
 

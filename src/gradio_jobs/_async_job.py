@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Generator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator
 from concurrent.futures import CancelledError, InvalidStateError
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -292,6 +293,52 @@ class AsyncJob:
             else:
                 await self._wait_change()
         cursor.raise_failure()
+
+    async def watch(self, *, timeout: float | None = None, console: Any = None, transient: bool = False) -> Any:
+        """Show the job live until it ends, then return its result (raising as :meth:`result` does).
+
+        The view of :meth:`gradio_jobs.Job.watch` (an HTML table in a notebook, a rich live
+        panel on a terminal, plain lines otherwise), driven by the job's events on this event
+        loop. ``timeout``: seconds to watch (None, the default: until the job ends); when it
+        passes, ``TimeoutError`` is raised and the job keeps running. ``console``: a
+        ``rich.console.Console`` to draw on instead. ``transient``: True erases the view once
+        the job has ended. Ctrl+C (``KeyboardInterrupt``) cancels the job and re-raises;
+        cancelling the awaiting task only stops the view.
+        """
+        from ._live.watch import watch_async
+
+        await watch_async(self, self._event_batches, self._endpoint.label, timeout, console, transient)
+        return await self.result()
+
+    async def _event_batches(
+        self, tick: float | None, until: float | None
+    ) -> AsyncGenerator[list[ev.JobEvent], None]:
+        """The job's events in batches, as :meth:`events`; an empty batch after ``tick``
+        seconds without news (None: none); ``TimeoutError`` at monotonic time ``until``."""
+        cursor = EventCursor(self._state)
+        while True:
+            batch = cursor.next_batch()
+            if not batch:
+                if cursor.ended:
+                    return
+                wait = tick
+                if until is not None:
+                    left = until - time.monotonic()
+                    if left <= 0:
+                        raise TimeoutError("the job was still running when watch()'s timeout passed")
+                    wait = left if wait is None else min(wait, left)
+                await asyncio.wait({self._wait_change()}, timeout=wait)
+                batch = cursor.next_batch()
+                if not batch and cursor.ended:
+                    return
+            yield batch
+
+    def _repr_html_(self) -> str:
+        """The job's state as an HTML table, for notebooks (``repr`` stays one line)."""
+        from ._live.html import job_html
+        from ._live.view import JobView
+
+        return job_html(JobView.of(self._endpoint.label, list(self._state.events)), time.monotonic())
 
     def __repr__(self) -> str:
         return f"<AsyncJob {self._endpoint.label} id={self.job_id} status={self._state.status.code.value}>"

@@ -133,7 +133,8 @@ class Client(ClientAttributes, SyncSubmitter):
         ``concurrency`` jobs at once (default 8); yields the results in input order (see
         :func:`gradio_jobs.map_jobs`). A failed item yields its error in its place unless
         ``stop_on_error=True``; ``.progress`` sums up the run and ``on_progress(MapProgress)``
-        hears each change."""
+        hears each change. ``progress=True`` shows a live bar (done, failed, rate, ETA) in a
+        terminal, a notebook or as plain lines on stderr (default False: nothing is shown)."""
         return map_jobs(self, *args, **kwargs)
 
     def view_api(
@@ -240,7 +241,11 @@ def map_jobs(client: Client, *args: Any, **kwargs: Any) -> MapRun:
     the first error in input order is raised instead, after the results before it, and the
     jobs still running are cancelled. ``on_progress(progress)`` is called, on the iterating
     thread, after each change (a job submitted, finished or cancelled) with a
-    :class:`MapProgress`; an exception it raises ends the map.
+    :class:`MapProgress`; an exception it raises ends the map. ``progress=True`` (default
+    False) shows the map while it is iterated: a bar with done of total, failed, running,
+    rate and ETA, as HTML updated in place in a Jupyter notebook, a rich live bar when
+    stderr is a terminal, and otherwise a plain line on stderr at most once a second and at
+    the end. Off, it costs nothing.
     """
     if isinstance(client, AsyncClient):
         raise TypeError("map_jobs() takes a sync Client; use amap_jobs() with an AsyncClient")
@@ -257,6 +262,7 @@ def amap_jobs(client: AsyncClient, *args: Any, **kwargs: Any) -> AsyncMapRun:
     consumed lazily. The client connects
     on the first iteration if it has not yet; an unknown endpoint raises then (at once if
     the client is connected). ``on_progress`` is called on the event loop, a plain function.
+    ``progress=True`` shows the bar of :func:`map_jobs` (default False).
     """
     if isinstance(client, Client):
         raise TypeError("amap_jobs() takes an AsyncClient; use map_jobs() with a sync Client")

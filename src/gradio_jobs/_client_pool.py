@@ -124,8 +124,9 @@ class ClientPool(SyncSubmitter):
     def map(self, *args: Any, **kwargs: Any) -> MapRun:
         """Call one endpoint on each of the ``inputs`` over the replicas, at most
         ``concurrency`` jobs at once (default 8: raise it to keep every replica busy);
-        yields the results in input order. ``api_name``, ``fn_index``, ``stop_on_error`` and
-        ``on_progress`` are those of :meth:`Client.map`."""
+        yields the results in input order. ``api_name``, ``fn_index``, ``stop_on_error``,
+        ``on_progress`` and ``progress`` (True: a live bar with done, failed, rate and ETA)
+        are those of :meth:`Client.map`."""
         return start_map(self._async, map_request(*args, **kwargs), owner=self)
 
     def view_api(

@@ -11,7 +11,8 @@ import asyncio
 import concurrent.futures
 import contextlib
 import threading
-from collections.abc import AsyncIterator, Iterator
+import time
+from collections.abc import AsyncIterator, Generator, Iterator
 from typing import TYPE_CHECKING, Any
 
 from . import _loop
@@ -221,6 +222,55 @@ class Job(concurrent.futures.Future[Any]):
         finally:
             with self._changed:
                 self._async_readers.remove(reader)
+
+    def watch(self, *, timeout: float | None = None, console: Any = None, transient: bool = False) -> Any:
+        """Show the job live until it ends, then return its result (raising as :meth:`result` does).
+
+        The view is the one of ``gradio-jobs call``: the status (queue position and ETA,
+        running time), a bar per ``gr.Progress`` tracker, the app's logs and the latest
+        output. In a Jupyter notebook it is an HTML table updated in place; on a terminal, a
+        rich live panel; anywhere else (a pipe, a log file), one plain line per event on stdout.
+        It runs on the calling thread, driven by the job's events.
+
+        ``timeout``: seconds to watch (None, the default: until the job ends); when it
+        passes, ``TimeoutError`` is raised and the job keeps running. ``console``: a
+        ``rich.console.Console`` to draw on instead (e.g. ``Console(stderr=True)``), even in a
+        notebook: a live panel if it is a terminal, plain lines on its file otherwise.
+        ``transient``: True erases the view once the job has ended (default False: the final
+        state stays). Ctrl+C while watching cancels the job on the server, as with
+        :meth:`result` and ``gradio-jobs call``, then re-raises ``KeyboardInterrupt``.
+        """
+        from ._live.watch import watch_sync
+
+        watch_sync(self, self._event_batches, self._job.endpoint.label, timeout, console, transient)
+        return self.result()
+
+    def _event_batches(self, tick: float | None, until: float | None) -> Generator[list[ev.JobEvent], None, None]:
+        """The job's events in batches, as :meth:`events`; an empty batch after ``tick``
+        seconds without news (None: none); ``TimeoutError`` at monotonic time ``until``."""
+        cursor = EventCursor(self._job)
+        while True:
+            with self._changed:
+                batch = cursor.next_batch()
+                if not batch and not cursor.ended:
+                    wait = tick
+                    if until is not None:
+                        left = until - time.monotonic()
+                        if left <= 0:
+                            raise TimeoutError("the job was still running when watch()'s timeout passed")
+                        wait = left if wait is None else min(wait, left)
+                    self._changed.wait(wait)
+                    batch = cursor.next_batch()
+            if not batch and cursor.ended:
+                return
+            yield batch
+
+    def _repr_html_(self) -> str:
+        """The job's state as an HTML table, for notebooks (``repr`` stays one line)."""
+        from ._live.html import job_html
+        from ._live.view import JobView
+
+        return job_html(JobView.of(self._job.endpoint.label, list(self._job.events)), time.monotonic())
 
     def __repr__(self) -> str:
         return f"<Job {self._job.endpoint.label} id={self.job_id} status={self._job.status.code.value}>"

@@ -24,6 +24,7 @@ from ._async_job import AsyncJob
 from ._exceptions import GradioJobsError
 
 if TYPE_CHECKING:
+    from ._live.mapbar import MapDisplay
     from .protocol.api import App
 
 __all__ = ["AsyncMapRun", "MapProgress", "MapRequest", "MapRun", "map_request", "start_async_map", "start_map"]
@@ -196,6 +197,7 @@ class MapRequest:
     concurrency: int
     stop_on_error: bool
     on_progress: ProgressCallback | None
+    progress: bool = False
 
 
 def map_request(
@@ -206,6 +208,7 @@ def map_request(
     concurrency: int = 8,
     stop_on_error: bool = False,
     on_progress: ProgressCallback | None = None,
+    progress: bool = False,
 ) -> MapRequest:
     """The parameters of every map (``map_jobs``, ``amap_jobs``, both clients' ``map``), checked.
 
@@ -218,7 +221,9 @@ def map_request(
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
         raise ValueError(f"concurrency must be a positive int, got {concurrency!r}")
     total = len(inputs) if isinstance(inputs, Sized) else None
-    return MapRequest(inputs, total, api_name, fn_index, concurrency, stop_on_error, on_progress)
+    if not isinstance(progress, bool):
+        raise TypeError(f"progress must be True or False, got {progress!r}")
+    return MapRequest(inputs, total, api_name, fn_index, concurrency, stop_on_error, on_progress, progress)
 
 
 _EXHAUSTED: Any = object()
@@ -394,11 +399,14 @@ def _failure_of(job: AsyncJob) -> tuple[bool, Any]:
 class _RunShell:
     """What the sync and async runs share: the engine they front and the progress they report."""
 
-    def __init__(self, engine: _MapEngine, on_progress: ProgressCallback | None, stop_on_error: bool) -> None:
+    def __init__(self, engine: _MapEngine, request: MapRequest) -> None:
         # The jobs' callbacks hold the engine, never this object: dropping the run closes it.
         self._engine = engine
-        self._on_progress = on_progress
-        self._stop_on_error = stop_on_error
+        self._on_progress = request.on_progress
+        self._stop_on_error = request.stop_on_error
+        #: ``progress=True``: the bar is made at the first change (nothing at all otherwise).
+        self._show = request.progress
+        self._bar: MapDisplay | None = None
 
     @property
     def progress(self) -> MapProgress:
@@ -406,9 +414,24 @@ class _RunShell:
         return self._engine.progress
 
     def _report(self, changes: list[MapProgress]) -> None:
+        if self._show and changes:
+            if self._bar is None:
+                from ._live.mapbar import open_map_display
+
+                self._bar = open_map_display()
+            self._bar.update(changes[-1])
         if self._on_progress is not None:
             for progress in changes:
                 self._on_progress(progress)
+
+    def _end_bar(self) -> None:
+        """The map is over: the bar shows its final state and stops."""
+        bar, self._bar, self._show = self._bar, None, False
+        if bar is not None:
+            try:
+                bar.close()
+            except Exception:  # a display that fails must not change the map's outcome
+                logger.exception("map: closing the progress bar failed")
 
     def _deliver(self, step: _Step) -> Any:
         if not step.ok and self._stop_on_error:
@@ -421,6 +444,8 @@ class _RunShell:
             self._report(changes)
         except Exception:
             logger.exception("map: on_progress failed while the map was closing")
+        finally:
+            self._end_bar()
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.progress}>"
@@ -438,8 +463,8 @@ class MapRun(_RunShell, Iterator[Any]):
     called, on the iterating thread.
     """
 
-    def __init__(self, engine: _MapEngine, inputs: Iterable[Any], *args: Any, owner: object = None) -> None:
-        super().__init__(engine, *args)
+    def __init__(self, engine: _MapEngine, inputs: Iterable[Any], request: MapRequest, owner: object = None) -> None:
+        super().__init__(engine, request)
         self._inputs = iter(inputs)
         #: The sync client: kept alive while the run is (it closes when collected).
         self._owner = owner
@@ -461,6 +486,7 @@ class MapRun(_RunShell, Iterator[Any]):
                 if step.kind is _StepKind.READY:
                     return self._deliver(step)
                 if step.kind is _StepKind.FINISHED:
+                    self._end_bar()
                     raise StopIteration
                 try:
                     item = next(self._inputs)
@@ -478,7 +504,10 @@ class MapRun(_RunShell, Iterator[Any]):
     def close(self) -> None:
         """Cancel the jobs in flight; the iteration ends."""
         _loop.call(self._engine.close)
-        self._report(_loop.call(self._engine.take_changes))
+        try:
+            self._report(_loop.call(self._engine.take_changes))
+        finally:
+            self._end_bar()
 
     def __enter__(self) -> MapRun:
         return self
@@ -492,6 +521,12 @@ class MapRun(_RunShell, Iterator[Any]):
                 _loop.call(self._engine.close)
         except Exception:  # e.g. at interpreter exit, with the loop gone
             logger.debug("map: could not close a dropped run", exc_info=True)
+        if self._bar is not None:
+            try:
+                self._bar.update(self._engine.progress)  # closed above: the cancelled jobs are counted
+            except Exception:
+                logger.debug("map: could not show a dropped run's last progress", exc_info=True)
+            self._end_bar()
 
 
 class AsyncMapRun(_RunShell, AsyncIterator[Any]):
@@ -503,8 +538,8 @@ class AsyncMapRun(_RunShell, AsyncIterator[Any]):
     dropping it) cancels the jobs in flight.
     """
 
-    def __init__(self, engine: _MapEngine, inputs: Iterable[Any] | AsyncIterable[Any], *args: Any) -> None:
-        super().__init__(engine, *args)
+    def __init__(self, engine: _MapEngine, inputs: Iterable[Any] | AsyncIterable[Any], request: MapRequest) -> None:
+        super().__init__(engine, request)
         self._source = inputs
         self._inputs: Iterator[Any] | AsyncIterator[Any] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -524,6 +559,7 @@ class AsyncMapRun(_RunShell, AsyncIterator[Any]):
                 if step.kind is _StepKind.READY:
                     return self._deliver(step)
                 if step.kind is _StepKind.FINISHED:
+                    self._end_bar()
                     raise StopAsyncIteration
                 item = await self._next_input()
                 if item is _EXHAUSTED:
@@ -549,7 +585,10 @@ class AsyncMapRun(_RunShell, AsyncIterator[Any]):
     def close(self) -> None:
         """Cancel the jobs in flight; the iteration ends. Call it on the client's event loop."""
         self._engine.close()
-        self._report(self._engine.take_changes())
+        try:
+            self._report(self._engine.take_changes())
+        finally:
+            self._end_bar()
 
     async def aclose(self) -> None:
         """Cancel the jobs in flight; the iteration ends."""
@@ -562,6 +601,8 @@ class AsyncMapRun(_RunShell, AsyncIterator[Any]):
         self.close()
 
     def __del__(self) -> None:
+        if self._bar is not None:
+            self._end_bar()
         engine, loop = self._engine, self._loop
         if engine.closed or loop is None or loop.is_closed():
             return
@@ -584,11 +625,11 @@ def start_map(client: Submitter, request: MapRequest, owner: object = None) -> M
     if not isinstance(request.inputs, Iterable):
         raise TypeError("a sync map takes an iterable of inputs; iterate an async one with AsyncClient.map")
     client.app.endpoint(api_name=request.api_name, fn_index=request.fn_index)  # a wrong name raises here, once
-    return MapRun(_MapEngine(client, request), request.inputs, request.on_progress, request.stop_on_error, owner=owner)
+    return MapRun(_MapEngine(client, request), request.inputs, request, owner=owner)
 
 
 def start_async_map(client: Submitter, request: MapRequest) -> AsyncMapRun:
     """An async map over ``client`` (see :func:`gradio_jobs.amap_jobs`)."""
     if client.connected:
         client.app.endpoint(api_name=request.api_name, fn_index=request.fn_index)
-    return AsyncMapRun(_MapEngine(client, request), request.inputs, request.on_progress, request.stop_on_error)
+    return AsyncMapRun(_MapEngine(client, request), request.inputs, request)

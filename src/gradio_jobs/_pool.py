@@ -352,8 +352,8 @@ class AsyncClientPool:
         input order, the jobs spread over the replicas.
 
         ``inputs``, ``api_name``, ``fn_index``, ``concurrency`` (jobs in flight, default 8:
-        raise it to keep every replica busy), ``stop_on_error`` and ``on_progress`` are those
-        of :meth:`AsyncClient.map`.
+        raise it to keep every replica busy), ``stop_on_error``, ``on_progress`` and
+        ``progress`` (True: a live bar) are those of :meth:`AsyncClient.map`.
         """
         return start_async_map(self, map_request(*args, **kwargs))
 
