@@ -50,7 +50,7 @@ class BatchProgress:
     ``skipped`` were already in the output when this run started and are not run again;
     ``running`` jobs are in flight; ``elapsed`` seconds since this run started; ``rate`` is
     this run's inputs finished per second, and ``eta`` the seconds left at that rate (None
-    until one has finished).
+    until one has finished); ``ran`` inputs this run has written (a retried failure included).
     """
 
     total: int
@@ -61,6 +61,7 @@ class BatchProgress:
     elapsed: float
     rate: float
     eta: float | None
+    ran: int = 0
 
     @property
     def finished(self) -> int:
@@ -200,7 +201,7 @@ class _Run:
         left = len(self.inputs) - self.ok - self.failed
         eta = left / rate if rate > 0 else None
         return BatchProgress(
-            len(self.inputs), self.ok, self.failed, self.skipped, self.running, elapsed, rate, eta
+            len(self.inputs), self.ok, self.failed, self.skipped, self.running, elapsed, rate, eta, self.ran
         )
 
     def report(self) -> None:

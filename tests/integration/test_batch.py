@@ -180,7 +180,7 @@ def test_plain_progress_lines_have_no_escape_codes(client, tmp_path) -> None:
     assert result.returncode == ExitCode.OK, result.stderr
     assert not ANSI.search(result.stderr + result.stdout)
     assert "30 inputs from" in result.stderr
-    assert re.search(r"^30/30 done, 0 failed, 0 running, [\d.]+/s, ETA", result.stderr, re.M), result.stderr
+    assert re.search(r"^map: 30/30 done, 0 failed, 0 running, [\d.]+/s, took", result.stderr, re.M), result.stderr
 
 
 def test_progress_bar_on_a_terminal(client, spawn, tmp_path) -> None:
@@ -191,7 +191,7 @@ def test_progress_bar_on_a_terminal(client, spawn, tmp_path) -> None:
     screen = running.screen()
     assert code in (ExitCode.OK, ExitCode.APP_ERROR), running.text  # /heal may have run in another test
     assert ANSI.search(running.raw)  # a live display, not plain lines
-    assert re.search(r"map .*41/41 .*failed .*/s .*ETA", screen), screen
+    assert re.search(r"map .*41/41 done, .*failed, .*/s, took", screen), screen
     assert "of 41" in screen
 
 

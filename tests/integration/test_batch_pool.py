@@ -254,7 +254,8 @@ def test_plain_lines_show_each_replica_now_and_then_and_at_the_end(urls, tmp_pat
     assert not ANSI.search(result.stderr + result.stdout)
     blocks = result.stderr.split("replicas:\n")
     assert len(blocks) >= 3, result.stderr  # at least one while it ran, and one at the end
-    progress = re.findall(r"^(\d+)/40 done, (\d+) failed, (\d+) running, [\d.]+/s, ETA .*$", result.stderr, re.M)
+    progress = re.findall(r"^map: (\d+)/40 done, (\d+) failed, (\d+) running, [\d.]+/s, (?:ETA|took) .*$",
+                          result.stderr, re.M)
     assert progress and progress[-1][:2] == ("40", "0"), result.stderr
     final = blocks[-1]
     figures = replica_figures(final)
@@ -273,7 +274,7 @@ def test_progress_on_a_terminal_shows_a_line_per_replica(urls, spawn, tmp_path) 
     screen = running.screen()
     assert code == ExitCode.OK, running.text
     assert ANSI.search(running.raw)  # a live display, not plain lines
-    assert re.search(r"map .*40/40 .*failed .*/s .*ETA", screen), screen
+    assert re.search(r"map .*40/40 done, .*failed, .*/s, took", screen), screen
     for url in urls:  # the live replica lines, then the final table
         assert len(re.findall(rf"{re.escape(url)}\s+up\s+\d+\s+0\s+\d+\s+0\s", screen)) >= 2, screen
     assert "replicas (this run)" in screen and "mean run" in screen

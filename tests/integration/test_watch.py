@@ -233,6 +233,55 @@ def test_ctrl_c_during_watch_cancels_the_job_and_reraises(run_script) -> None:
     assert re.search(r"INTERRUPTED True \S+", screen), screen
 
 
+def test_ctrl_c_during_an_awaited_watch_cancels_the_job_and_raises_keyboard_interrupt(run_script) -> None:
+    """Under ``asyncio.run`` Ctrl+C cancels the main task; the watch tells that cancel from
+    others (a task cancelled by the program leaves its job running), cancels the job and
+    raises ``KeyboardInterrupt``; Ctrl+C's handler is asyncio's again afterwards."""
+    script = run_script(
+        """
+        import asyncio
+        import signal
+        from gradio_jobs import AsyncClient
+
+        client.close()
+
+        async def main():
+            async with AsyncClient(sys.argv[1], verbose=False) as aclient:
+                other = aclient.submit(0.5, api_name="/one_worker")
+                watching = asyncio.ensure_future(other.watch(transient=True))
+                async for event in other.events():
+                    if isinstance(event, ev.Started):
+                        break
+                watching.cancel()  # not Ctrl+C: the view stops, the job goes on
+                await asyncio.gather(watching, return_exceptions=True)
+                print("OTHER", watching.cancelled(), other.cancelled(), await other.result())
+                job = aclient.submit(30, api_name="/one_worker")
+                try:
+                    await job.watch()
+                except KeyboardInterrupt:
+                    print("INTERRUPTED", job.cancelled(), job.cancel_outcome)
+                    raise
+
+        try:
+            asyncio.run(main())
+        except KeyboardInterrupt:
+            print("RAISED KeyboardInterrupt")
+        print("RESTORED", signal.getsignal(signal.SIGINT) is signal.default_int_handler)
+        """,
+        tty=True,
+    )
+    wait_until(lambda: "running" in script.text.partition("OTHER")[2], 60, lambda: script.text)  # the second job
+    os.killpg(script.proc.pid, signal.SIGINT)
+    assert script.wait() == 0, script.text
+    screen = render_screen(script.raw)
+    assert "OTHER True False rendered in 0.5 s" in screen, screen
+    assert "■ interrupted after" in screen, screen
+    assert "cancelled by Ctrl+C:" in screen
+    assert re.search(r"INTERRUPTED True \S+", screen), screen
+    assert "RAISED KeyboardInterrupt" in screen
+    assert "RESTORED True" in screen
+
+
 def test_watch_timeout_raises_and_leaves_the_job_running(run_script) -> None:
     script = run_script(
         """

@@ -3,10 +3,13 @@ ETA, the plain lines' pace, and which display ``watch()`` and ``map(progress=Tru
 
 from __future__ import annotations
 
+import asyncio
 import html
 import io
 import re
+import signal
 import sys
+import threading
 import types
 from dataclasses import dataclass
 
@@ -17,12 +20,15 @@ from gradio_jobs._exceptions import AppError
 from gradio_jobs._live import mapbar, notebook
 from gradio_jobs._live.displays import PlainDisplay
 from gradio_jobs._live.html import job_html, map_html
-from gradio_jobs._live.terminal import LiveDisplay
+from gradio_jobs._live.terminal import LiveDisplay, MapLive
 from gradio_jobs._live.view import JobView, MapMeter, format_rate, format_seconds, unit_fraction, unit_text
-from gradio_jobs._live.watch import NOTEBOOK_TICK, Watch, choose_display
+from gradio_jobs._live.watch import NOTEBOOK_TICK, Watch, choose_display, ctrl_c_cancels
 from gradio_jobs._map import MapProgress, map_request
 from gradio_jobs.protocol import events as ev
 from gradio_jobs.protocol.status import LogMessage, ProgressUnit
+
+#: An escape sequence of a terminal.
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
 def _view(*events: ev.JobEvent) -> JobView:
@@ -163,6 +169,71 @@ def test_plain_map_lines_come_at_most_once_an_interval_and_once_at_the_end() -> 
     assert lines[1].startswith("map: 5/5 done, 0 failed, 0 running, ") and ", took " in lines[1]
 
 
+def test_inputs_done_before_the_meter_started_count_as_done_but_not_in_the_rate() -> None:
+    meter = MapMeter(now=0.0)
+    meter.resumed = 6
+    meter.update(MapProgress(total=10, submitted=10, done=6, failed=1, running=2))
+    assert meter.rate(1.0) is None and meter.fraction() == 0.6
+    assert meter.line(1.0) == "6/10 done, 1 failed, 2 running, 6 resumed, -/s, ETA ?"
+    meter.update(MapProgress(total=10, submitted=10, done=8, failed=1, running=2))
+    assert meter.rate(2.0) == 1.0 and meter.eta(2.0) == 2.0
+    assert meter.line(2.0) == "8/10 done, 1 failed, 2 running, 6 resumed, 1.0/s, ETA 2.0 s"
+
+
+def test_plain_map_lines_write_an_extra_block_now_and_then_and_at_the_end() -> None:
+    out = io.StringIO()
+    ticked = threading.Event()
+    calls: list[str] = []
+
+    def extra() -> str | None:
+        calls.append(threading.current_thread().name)
+        if len(calls) == 2:
+            ticked.set()
+        return None if len(calls) == 1 else f"block {len(calls)}"  # None: nothing to write now
+
+    plain = mapbar.MapPlain(out, MapMeter(), interval=3600.0, extra=extra, extra_interval=0.01)
+    plain.update(MapProgress(total=2, submitted=2, done=0, failed=0, running=2))
+    assert ticked.wait(30), "the extra block was never asked for"
+    plain.update(MapProgress(total=2, submitted=2, done=2, failed=0, running=0))
+    plain.close()
+    lines = out.getvalue().splitlines()
+    assert calls[0] == calls[1] == "gradio-jobs-map-extra" and calls[-1] == threading.current_thread().name
+    assert lines[0].startswith("map: 0/2 done, ") and "block 2" in lines
+    assert lines[-2].startswith("map: 2/2 done, 0 failed, 0 running, ") and ", took " in lines[-2]
+    assert lines[-1] == f"block {len(calls)}"  # the last block comes after the last line
+    assert not any(line.startswith("map: ") for line in lines[1:-2])  # one line an interval at most
+
+
+def test_the_terminal_bar_draws_its_extra_under_it() -> None:
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=True, width=100)
+    shown: list[str | None] = [None]
+    bar = MapLive(console, MapMeter(), extra=lambda: shown[0])
+    bar.update(MapProgress(total=3, submitted=3, done=1, failed=1, running=2))
+    shown[0] = "the replicas here"
+    bar.close()
+    screen = ANSI.sub("", out.getvalue())
+    assert re.search(r"map .*━.* 1/3 done, 1 failed, 2 running, .*took", screen), screen
+    assert screen.rstrip().endswith("the replicas here"), screen
+
+
+def test_the_cli_map_bar_reads_a_batch_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    from gradio_jobs._batch import BatchProgress
+    from gradio_jobs.cli import _map as cli_map
+
+    err = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", err)
+    display, show = cli_map._open_bar(Console(file=err, force_terminal=False), None)
+    # 5 inputs in the output already and 3 failed ones retried: 2 of those written again (1 ok)
+    show(BatchProgress(10, 2, 3, 5, 4, 0.0, 0.0, None, ran=0))
+    show(BatchProgress(10, 3, 2, 5, 3, 1.0, 2.0, 2.5, ran=2))
+    display.close()
+    assert isinstance(display, mapbar.MapPlain)
+    lines = err.getvalue().splitlines()
+    assert lines[0] == "map: 5/10 done, 3 failed, 4 running, 5 resumed, -/s, ETA ?"
+    assert re.fullmatch(r"map: 7/10 done, 2 failed, 3 running, 5 resumed, \d+\.\d/(s|min), took \d+\.\d s", lines[-1])
+
+
 # -- where the views go -------------------------------------------------------------------------
 
 
@@ -241,6 +312,56 @@ def test_in_a_notebook_a_map_bar_is_html(monkeypatch: pytest.MonkeyPatch) -> Non
     bar.update(MapProgress(total=2, submitted=2, done=2, failed=1, running=0))
     bar.close()
     assert "2/2 done, 1 failed, 0 running" in shown[-1][1].data  # type: ignore[attr-defined]
+
+
+def test_ctrl_c_cancels_the_watching_tasks_only_while_they_watch() -> None:
+    """A real SIGINT while two watches run (on this, the main thread): both tasks are cancelled
+    and know it was Ctrl+C; the handler from before is back once the last ends (not LIFO)."""
+    before = signal.getsignal(signal.SIGINT)
+
+    async def main() -> list[tuple[str, bool]]:
+        inside = {"first": asyncio.Event(), "second": asyncio.Event()}
+        second_out = asyncio.Event()
+        seen: list[tuple[str, bool]] = []
+
+        async def watching(name: str) -> None:
+            with ctrl_c_cancels(asyncio.current_task()) as by_ctrl_c:
+                assert signal.getsignal(signal.SIGINT) is not before
+                try:
+                    inside[name].set()
+                    await asyncio.get_running_loop().create_future()  # until cancelled
+                except asyncio.CancelledError:
+                    seen.append((name, by_ctrl_c()))
+                if name == "first":
+                    await second_out.wait()  # the first in leaves last
+            if name == "second":
+                assert signal.getsignal(signal.SIGINT) is not before  # the first still watches
+                second_out.set()
+
+        first = asyncio.ensure_future(watching("first"))
+        await inside["first"].wait()
+        second = asyncio.ensure_future(watching("second"))
+        await inside["second"].wait()
+        signal.raise_signal(signal.SIGINT)
+        await asyncio.gather(first, second)
+        return seen
+
+    assert sorted(asyncio.run(main())) == [("first", True), ("second", True)]
+    assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_ctrl_c_is_left_alone_off_the_main_thread() -> None:
+    before = signal.getsignal(signal.SIGINT)
+    seen: list[bool] = []
+
+    async def main() -> None:
+        with ctrl_c_cancels(asyncio.current_task()) as by_ctrl_c:
+            seen.append(signal.getsignal(signal.SIGINT) is before and not by_ctrl_c())
+
+    thread = threading.Thread(target=asyncio.run, args=(main(),))
+    thread.start()
+    thread.join()
+    assert seen == [True]
 
 
 # -- checked options ----------------------------------------------------------------------------

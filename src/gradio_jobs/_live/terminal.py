@@ -7,7 +7,7 @@ down between two events; what they show is read from the views under their locks
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 from rich.console import Console, Group, RenderableType
@@ -123,11 +123,18 @@ class LiveDisplay(Display):
 
 
 class MapLive:
-    """A map's bar on a terminal ``console``: done of total, failed, running, rate and ETA,
-    redrawn four times a second until :meth:`close`."""
+    """A map's bar on a terminal ``console``: done of total, failed, running, rate and ETA as
+    ``meter`` measures them, redrawn four times a second until :meth:`close`.
 
-    def __init__(self, console: Console, meter: MapMeter) -> None:
+    ``extra``, when given, returns what to draw under the bar at each redraw (None: nothing
+    now); ``gradio-jobs map`` draws a pool's replicas there.
+    """
+
+    def __init__(
+        self, console: Console, meter: MapMeter, extra: Callable[[], RenderableType | None] | None = None
+    ) -> None:
         self.meter = meter
+        self.extra = extra  # first: rich may draw as soon as it starts
         self._live = Live(console=console, get_renderable=self._render, refresh_per_second=4, transient=False)
         self._live.start()
 
@@ -153,4 +160,5 @@ class MapLive:
         row.add_row(
             Text("map", style="bold magenta"), bar, Text(meter.line(time.monotonic()), style="yellow" if failed else "")
         )
-        return row
+        below = self.extra() if self.extra is not None else None
+        return row if below is None else Group(row, below)

@@ -324,13 +324,17 @@ class MapCounts(Protocol):
 class MapMeter:
     """A map's progress over time: done, failed, running, the rate so far and the ETA.
 
-    The rate is the inputs done per second since the first was submitted; the ETA, the inputs
-    left at that rate (None until one is done, or while the number of inputs is unknown).
+    The rate is the inputs done per second since the meter started (``now``: a monotonic
+    time, default now); the ETA, the inputs left at that rate (None until one is done, or
+    while the number of inputs is unknown). ``resumed`` inputs were done before it started
+    (a batch run going on from its output): they count as done, not towards the rate.
     """
 
     def __init__(self, now: float | None = None) -> None:
         self.started = time.monotonic() if now is None else now
         self.counts: MapCounts | None = None
+        #: Inputs done before the meter started (counted in ``counts.done``, not in the rate).
+        self.resumed = 0
         #: Set when the map ended: the time, so the rate stops moving.
         self.ended_at: float | None = None
 
@@ -349,9 +353,9 @@ class MapMeter:
     def rate(self, now: float) -> float | None:
         """Inputs done per second so far, at monotonic time ``now`` (None before the first)."""
         elapsed = self._elapsed(now)
-        if self.counts is None or self.counts.done == 0 or elapsed <= 0:
+        if self.counts is None or self.counts.done <= self.resumed or elapsed <= 0:
             return None
-        return self.counts.done / elapsed
+        return (self.counts.done - self.resumed) / elapsed
 
     def eta(self, now: float) -> float | None:
         """Seconds until every input is done at the rate so far, at monotonic time ``now``."""
@@ -369,7 +373,9 @@ class MapMeter:
 
     def line(self, now: float) -> str:
         """The map in one line, at monotonic time ``now``:
-        ``"7/10 done, 1 failed, 2 running, 3.2/s, ETA 1.0 s"``."""
+        ``"7/10 done, 1 failed, 2 running, 3.2/s, ETA 1.0 s"`` (and ``", 4 resumed"`` after
+        ``running`` when some were done before it started; ``"took"`` instead of ``"ETA"``
+        once it ended)."""
         counts = self.counts
         if counts is None:
             return "starting"
@@ -377,6 +383,8 @@ class MapMeter:
         text += f", {counts.failed} failed, {counts.running} running"
         if counts.cancelled:
             text += f", {counts.cancelled} cancelled"
+        if self.resumed:
+            text += f", {self.resumed} resumed"
         rate = self.rate(now)
         text += f", {format_rate(rate)}" if rate is not None else ", -/s"
         if self.ended_at is not None:

@@ -4,15 +4,25 @@ The display is chosen as ``gradio-jobs call`` chooses it, plus notebooks: an HTM
 updated in place in a Jupyter kernel, a rich live panel on a terminal, plain lines
 otherwise. :class:`Watch` holds what the sync and async drivers share; they only differ in
 how they wait for the job's next events (on the caller's thread, or on its event loop).
+
+Ctrl+C reaches a coroutine as a cancel, not as ``KeyboardInterrupt``: ``asyncio.run`` (and
+a notebook's kernel) cancel the running task, a cancel like any other. So while an
+``await job.watch()`` runs on the main thread, :func:`ctrl_c_cancels` handles SIGINT instead:
+it cancels the watching tasks and marks them, and each cancels its job and raises
+``KeyboardInterrupt`` as the sync ``watch()`` does. A second Ctrl+C goes to the handler that
+was there before (``asyncio.run``'s, the kernel's or Python's), and it is back when no
+watch runs.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 import sys
+import threading
 import time
-from collections.abc import AsyncGenerator, Callable, Generator
+from collections.abc import AsyncGenerator, Callable, Generator, Iterator
 from typing import TYPE_CHECKING, Any
 
 from ..protocol import events as ev
@@ -23,7 +33,7 @@ if TYPE_CHECKING:
     from .._async_job import AsyncJob
     from .._job import Job
 
-__all__ = ["CANCEL_WAIT", "NOTEBOOK_TICK", "Watch", "choose_display", "watch_async", "watch_sync"]
+__all__ = ["CANCEL_WAIT", "NOTEBOOK_TICK", "Watch", "choose_display", "ctrl_c_cancels", "watch_async", "watch_sync"]
 
 #: After Ctrl+C, how long to wait for the server's answer about the cancel.
 CANCEL_WAIT = 5.0
@@ -107,23 +117,92 @@ def watch_sync(
             watch.display.ended(watch.view)
 
 
+#: The tasks in an ``await job.watch()`` on the main thread -> whether Ctrl+C cancelled them.
+_watching: dict[asyncio.Task[Any], bool] = {}
+#: The SIGINT handler :func:`ctrl_c_cancels` replaced (while ``_watching`` is not empty).
+_previous: Any = None
+
+
+def _pass_on(previous: Any, signum: int, frame: Any) -> None:
+    """Ctrl+C as it would be without the watches: to ``previous``, the handler they replaced."""
+    if callable(previous):
+        previous(signum, frame)
+    else:
+        raise KeyboardInterrupt
+
+
+def _on_sigint(signum: int, frame: Any) -> None:
+    previous = _previous
+    fresh = [task for task, hit in _watching.items() if not hit]
+    if not fresh:  # a second Ctrl+C: the watches are already ending
+        _pass_on(previous, signum, frame)
+        return
+
+    def cancel(task: asyncio.Task[Any]) -> None:  # on the task's loop, where it may have ended meanwhile
+        if task in _watching and not _watching[task]:
+            _watching[task] = True
+            task.cancel()
+        elif not any(_watching.values()):  # the watch ended first: this Ctrl+C is for the code after it
+            _pass_on(previous, signum, None)
+
+    for task in fresh:
+        task.get_loop().call_soon_threadsafe(cancel, task)
+
+
+@contextlib.contextmanager
+def ctrl_c_cancels(task: asyncio.Task[Any] | None) -> Iterator[Callable[[], bool]]:
+    """Inside this block, Ctrl+C cancels ``task`` (the one watching, on the main thread's loop);
+    yields a function that says whether it did. Elsewhere (another thread, no task, Ctrl+C
+    ignored or left to the system) it changes nothing and the function says False."""
+    global _previous
+    if task is None or threading.current_thread() is not threading.main_thread():
+        yield lambda: False
+        return
+    if not _watching:
+        current = signal.getsignal(signal.SIGINT)
+        if not callable(current):  # SIG_IGN or SIG_DFL: not ours to change
+            yield lambda: False
+            return
+        signal.signal(signal.SIGINT, _on_sigint)
+        _previous = current
+    _watching[task] = False
+    try:
+        yield lambda: _watching.get(task, False)
+    finally:
+        del _watching[task]
+        if not _watching:
+            if signal.getsignal(signal.SIGINT) is _on_sigint:  # nobody replaced ours meanwhile
+                signal.signal(signal.SIGINT, _previous)
+            _previous = None
+
+
 async def watch_async(
     job: AsyncJob, batches: AsyncBatches, title: str, timeout: float | None, console: Any, transient: bool
 ) -> None:
     """Show ``job`` (whose events ``batches`` gives) on its event loop until it ends; as
-    :func:`watch_sync` otherwise (cancelling the awaiting task leaves the job running)."""
+    :func:`watch_sync` otherwise. Ctrl+C on the main thread is told from other cancels of the
+    awaiting task (see :func:`ctrl_c_cancels`); those leave the job running."""
     watch = Watch(title, timeout, console, transient)
-    with watch.display.showing([watch.view]):
+    task = asyncio.current_task()
+    with watch.display.showing([watch.view]), ctrl_c_cancels(task) as by_ctrl_c:
         try:
             async with contextlib.aclosing(batches(watch.tick, watch.until)) as stream:
                 async for batch in stream:
                     if watch.take(batch):
                         break
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, asyncio.CancelledError) as exc:
+            if isinstance(exc, asyncio.CancelledError):
+                if not by_ctrl_c():
+                    raise
+                uncancel = getattr(task, "uncancel", None)  # Python 3.11+: the cancel is handled
+                if uncancel is not None:
+                    uncancel()
             job.cancel()
-            with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
+            with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):  # a second Ctrl+C: stop waiting
                 await job.wait_settled(CANCEL_WAIT)
             watch.interrupted(job.cancel_outcome)
-            raise
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            raise KeyboardInterrupt from None
         finally:
             watch.display.ended(watch.view)

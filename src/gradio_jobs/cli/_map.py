@@ -4,9 +4,10 @@ Inputs are read from JSONL (a list of positional arguments, an object of keyword
 or one value per line) or CSV (the header row names the parameters); the results go to a
 JSONL file that is also the journal (see ``gradio_jobs._batch``). One SRC makes a ``Client``,
 several a ``ClientPool`` (each line's ``replica`` is then the replica that ran the input).
-Progress is a rich bar on a terminal (stderr), one plain line a second otherwise; with a pool,
-one line per replica from ``pool.stats()`` too (live on a terminal, every few seconds and at
-the end in plain lines). The summary goes to stdout, with a pool's per-replica figures.
+Progress is the bar of ``map(..., progress=True)`` (``gradio_jobs._live.mapbar``): a rich bar on
+a terminal (stderr), one plain line a second otherwise; with a pool, one line per replica from
+``pool.stats()`` under it (live on a terminal, every few seconds and at the end in plain
+lines). The summary goes to stdout, with a pool's per-replica figures.
 """
 
 from __future__ import annotations
@@ -16,14 +17,11 @@ import csv
 import io
 import json
 import sys
-import threading
-import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from rich.console import Console, RenderableType
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -31,6 +29,9 @@ from .._batch import BatchProgress, BatchSummary, run_batch
 from .._client import Client
 from .._client_pool import ClientPool
 from .._exceptions import BatchJournalError, GradioJobsError
+from .._live.mapbar import MapDisplay, MapPlain
+from .._live.terminal import MapLive
+from .._live.view import MapMeter
 from .._pool import ReplicaStats
 from ._args import UsageError, parse_auth
 from ._call import connecting, print_error
@@ -39,8 +40,6 @@ from ._exit import ExitCode, exit_code_for
 
 __all__ = ["read_inputs", "replica_line", "run"]
 
-#: Plain mode: at most one progress line per this many seconds (and one at the end).
-PLAIN_INTERVAL = 1.0
 #: Plain mode with several SRC: one line per replica every this many seconds (and at the end).
 PLAIN_REPLICA_INTERVAL = 5.0
 
@@ -99,14 +98,6 @@ def _load(args: argparse.Namespace) -> list[Any]:
     return read_inputs(text, fmt, args.input)
 
 
-def _line(p: BatchProgress) -> str:
-    eta = "?" if p.eta is None else format_seconds(p.eta)
-    return (
-        f"{p.finished}/{p.total} done, {p.failed} failed, {p.running} running, "
-        f"{p.rate:.1f}/s, ETA {eta}"
-    )
-
-
 def _seconds(value: float | None) -> str:
     if value is None:
         return "-"
@@ -150,86 +141,46 @@ def _read_stats(stats: StatsSource) -> Sequence[ReplicaStats]:
         return ()
 
 
-class _PoolProgress(Progress):
-    """rich's progress bar, with the pool's replicas below it (read at each refresh)."""
+@dataclass(frozen=True)
+class _RunCounts:
+    """Where a batch run stands, as a map's bar reads it (a ``MapCounts``): ``done`` are the
+    inputs it is done with (the ones already in the output that it does not run again, and the
+    ones it has written), of ``total``; ``failed`` have a failure as their last line."""
 
-    def __init__(self, *columns: Any, stats: StatsSource, **kwargs: Any) -> None:
-        self._stats = stats  # first: rich may render while it starts
-        super().__init__(*columns, **kwargs)
-
-    def get_renderables(self) -> Iterable[RenderableType]:
-        yield self.make_tasks_table(self.tasks)
-        replicas = _read_stats(self._stats)
-        if replicas:
-            yield _replica_table(replicas)
+    total: int
+    done: int
+    failed: int
+    running: int
+    cancelled: int = 0
 
 
-@contextmanager
-def _live(err: Console, stats: StatsSource) -> Iterator[Any]:
-    progress = _PoolProgress(
-        TextColumn("[bold]map"), BarColumn(), MofNCompleteColumn(),
-        TextColumn("[red]{task.fields[failed]} failed"), TextColumn("{task.fields[rate]}/s"),
-        TextColumn("ETA {task.fields[eta]}"), console=err, refresh_per_second=4 if stats else 8, stats=stats,
-    )
-    task: TaskID = progress.add_task("map", total=None, failed=0, rate="0.0", eta="?")
+def _open_bar(err: Console, stats: StatsSource) -> tuple[MapDisplay, Callable[[BatchProgress], None]]:
+    """The map's bar on ``err`` (live on a terminal, plain lines on stderr otherwise), with the
+    replicas ``stats`` gives under it; and the ``on_progress`` that moves it."""
+    meter = MapMeter()
+    display: MapDisplay
+    if err.is_terminal:
 
-    def show(p: BatchProgress) -> None:
-        progress.update(
-            task, total=p.total, completed=p.finished, failed=p.failed, rate=f"{p.rate:.1f}",
-            eta="?" if p.eta is None else format_seconds(p.eta),
+        def table() -> RenderableType | None:
+            replicas = _read_stats(stats)
+            return _replica_table(replicas) if replicas else None
+
+        display = MapLive(err, meter, extra=None if stats is None else table)
+    else:
+
+        def block() -> str | None:
+            replicas = _read_stats(stats)
+            return "replicas:\n" + "\n".join(map(replica_line, replicas)) if replicas else None
+
+        display = MapPlain(
+            sys.stderr, meter, extra=None if stats is None else block, extra_interval=PLAIN_REPLICA_INTERVAL
         )
 
-    with progress:
-        yield show
-
-
-@contextmanager
-def _plain(err: Console, stats: StatsSource) -> Iterator[Any]:
-    lock = threading.Lock()
-    last: list[Any] = [0.0, None]
-
-    def write(text: str) -> None:
-        sys.stderr.write(text + "\n")
-        sys.stderr.flush()
-
-    def write_replicas() -> None:
-        replicas = _read_stats(stats)
-        if replicas:
-            write("replicas:\n" + "\n".join(replica_line(r) for r in replicas))
-
     def show(p: BatchProgress) -> None:
-        with lock:
-            last[1] = p
-            now = time.monotonic()
-            if now - last[0] >= PLAIN_INTERVAL:
-                last[0] = now
-                write(_line(p))
+        meter.resumed = p.skipped  # in the output already: done, but not in this run's rate
+        display.update(_RunCounts(p.total, p.skipped + p.ran, p.failed, p.running))
 
-    stop = threading.Event()
-
-    def tick() -> None:  # the replicas now and then, whether or not inputs finish meanwhile
-        while not stop.wait(PLAIN_REPLICA_INTERVAL):
-            with lock:
-                write_replicas()
-
-    ticker = threading.Thread(target=tick, name="gradio-jobs-map-replicas", daemon=True)
-    if stats is not None:
-        ticker.start()
-    try:
-        yield show
-    finally:
-        stop.set()
-        if ticker.is_alive():
-            ticker.join()
-    with lock:
-        if last[1] is not None:
-            write(_line(last[1]))
-        write_replicas()
-
-
-@contextmanager
-def _quiet(err: Console, stats: StatsSource) -> Iterator[Any]:
-    yield None
+    return display, show
 
 
 def _make_client(args: argparse.Namespace) -> Client | ClientPool:
@@ -255,16 +206,19 @@ def run(args: argparse.Namespace) -> int:
     if isinstance(client, int):
         return client
     stats = None if isinstance(client, Client) else client.stats
-    shown = _quiet if args.quiet else _live if err.is_terminal else _plain
     replicas: Sequence[ReplicaStats] = ()
     try:
-        with shown(err, stats) as show:
-            if show is not None and not err.is_terminal:
-                sys.stderr.write(f"{len(inputs)} inputs from {args.input}, results to {args.output}\n")
+        if not args.quiet and not err.is_terminal:
+            sys.stderr.write(f"{len(inputs)} inputs from {args.input}, results to {args.output}\n")
+        display, show = (None, None) if args.quiet else _open_bar(err, stats)
+        try:
             summary = run_batch(
                 client, inputs, output=args.output, api_name=args.api_name,
                 concurrency=args.concurrency, retry_failed=args.retry_failed, on_progress=show,
             )
+        finally:
+            if display is not None:
+                display.close()
         replicas = _read_stats(stats)
     except KeyboardInterrupt:
         err.print("interrupted: what finished is in the output; run again to go on", style="yellow")
