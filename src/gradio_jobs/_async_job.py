@@ -23,7 +23,7 @@ from .protocol import messages as m
 from .protocol.api import Endpoint
 from .protocol.cancel import CancelAction
 from .protocol.capabilities import Route
-from .protocol.job import EventCursor, JobState, OutputCursor, PendingOutput, Timings, app_error_from
+from .protocol.job import EventCursor, JobState, OutputCursor, PendingOutput, Timings, app_error_from, reader_wait
 from .protocol.status import StatusUpdate
 
 if TYPE_CHECKING:
@@ -224,14 +224,7 @@ class AsyncJob:
         Nothing is skipped however slowly the loop body runs (with ``keep_outputs=N``, output
         and progress events older than the last N may be trimmed before a slow reader gets to them).
         """
-        cursor = EventCursor(self._state)
-        while True:
-            batch = cursor.next_batch()
-            if not batch:
-                if cursor.ended:
-                    return
-                await self._wait_change()
-                continue
+        async for batch in self._event_batches(None, None):
             for event in batch:
                 yield event
 
@@ -302,8 +295,9 @@ class AsyncJob:
         loop. ``timeout``: seconds to watch (None, the default: until the job ends); when it
         passes, ``TimeoutError`` is raised and the job keeps running. ``console``: a
         ``rich.console.Console`` to draw on instead. ``transient``: True erases the view once
-        the job has ended. Ctrl+C (``KeyboardInterrupt``) cancels the job and re-raises;
-        cancelling the awaiting task only stops the view.
+        the job has ended. Ctrl+C cancels the job and raises ``KeyboardInterrupt``, also on the
+        main thread under ``asyncio.run`` or in a notebook, where Ctrl+C arrives as a cancel of
+        the task; any other cancel of the awaiting task only stops the view (the job goes on).
         """
         from ._live.watch import watch_async
 
@@ -313,24 +307,21 @@ class AsyncJob:
     async def _event_batches(
         self, tick: float | None, until: float | None
     ) -> AsyncGenerator[list[ev.JobEvent], None]:
-        """The job's events in batches, as :meth:`events`; an empty batch after ``tick``
-        seconds without news (None: none); ``TimeoutError`` at monotonic time ``until``."""
+        """The job's events in batches until its server part is over; an empty batch after
+        ``tick`` seconds without news (None: only news); ``TimeoutError`` at monotonic time
+        ``until`` (None: never)."""
         cursor = EventCursor(self._state)
         while True:
             batch = cursor.next_batch()
-            if not batch:
-                if cursor.ended:
-                    return
-                wait = tick
-                if until is not None:
-                    left = until - time.monotonic()
-                    if left <= 0:
-                        raise TimeoutError("the job was still running when watch()'s timeout passed")
-                    wait = left if wait is None else min(wait, left)
-                await asyncio.wait({self._wait_change()}, timeout=wait)
+            if not batch and not cursor.ended:
+                wait = reader_wait(tick, until, time.monotonic())
+                if wait is None:
+                    await self._wait_change()
+                else:
+                    await asyncio.wait({self._wait_change()}, timeout=wait)
                 batch = cursor.next_batch()
-                if not batch and cursor.ended:
-                    return
+            if not batch and cursor.ended:
+                return
             yield batch
 
     def _repr_html_(self) -> str:

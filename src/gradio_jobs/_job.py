@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import _loop
 from .protocol import events as ev
-from .protocol.job import EventCursor, JobState, OutputCursor, Timings, UpdateCursor
+from .protocol.job import EventCursor, JobState, OutputCursor, Timings, UpdateCursor, reader_wait
 from .protocol.status import OutputUpdate, StatusUpdate
 
 if TYPE_CHECKING:
@@ -121,15 +121,7 @@ class Job(concurrent.futures.Future[Any]):
         Nothing is skipped however slowly the loop body runs (with ``keep_outputs=N``, output
         and progress events older than the last N may be trimmed before a slow reader gets to them).
         """
-        cursor = EventCursor(self._job)
-        while True:
-            with self._changed:
-                batch = cursor.next_batch()
-                while not batch and not cursor.ended:
-                    self._changed.wait()
-                    batch = cursor.next_batch()
-            if not batch:
-                return
+        for batch in self._event_batches(None, None):
             yield from batch
 
     def cancel(self) -> bool:
@@ -246,20 +238,15 @@ class Job(concurrent.futures.Future[Any]):
         return self.result()
 
     def _event_batches(self, tick: float | None, until: float | None) -> Generator[list[ev.JobEvent], None, None]:
-        """The job's events in batches, as :meth:`events`; an empty batch after ``tick``
-        seconds without news (None: none); ``TimeoutError`` at monotonic time ``until``."""
+        """The job's events in batches until its server part is over; an empty batch after
+        ``tick`` seconds without news (None: only news); ``TimeoutError`` at monotonic time
+        ``until`` (None: never)."""
         cursor = EventCursor(self._job)
         while True:
             with self._changed:
                 batch = cursor.next_batch()
                 if not batch and not cursor.ended:
-                    wait = tick
-                    if until is not None:
-                        left = until - time.monotonic()
-                        if left <= 0:
-                            raise TimeoutError("the job was still running when watch()'s timeout passed")
-                        wait = left if wait is None else min(wait, left)
-                    self._changed.wait(wait)
+                    self._changed.wait(reader_wait(tick, until, time.monotonic()))
                     batch = cursor.next_batch()
             if not batch and cursor.ended:
                 return

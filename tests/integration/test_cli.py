@@ -152,9 +152,11 @@ def _default_sigint() -> None:
 
 class Running:
     """The command in a subprocess, its output collected by a thread: under a pseudo-terminal of
-    COLS x ROWS (``tty=True``: stdout and stderr are the terminal) or with pipes."""
+    COLS x ROWS (``tty=True``: stdout and stderr are the terminal) or with pipes. ``args`` are
+    the CLI's; ``argv`` runs another program instead (e.g. a Python script)."""
 
-    def __init__(self, args: Sequence[str], *, tty: bool) -> None:
+    def __init__(self, args: Sequence[str], *, tty: bool, argv: Sequence[str] | None = None) -> None:
+        argv = list(argv) if argv is not None else cli_argv(*args)
         self.tty = tty
         self._chunks: list[bytes] = []
         self._err_chunks: list[bytes] = []
@@ -165,7 +167,7 @@ class Running:
             fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
             env = cli_env(COLUMNS=str(COLS), LINES=str(ROWS), TERM="xterm-256color")
             self.proc = subprocess.Popen(
-                cli_argv(*args), stdin=slave, stdout=slave, stderr=slave, env=env,
+                argv, stdin=slave, stdout=slave, stderr=slave, env=env,
                 start_new_session=True, preexec_fn=_default_sigint,
             )
             os.close(slave)
@@ -173,7 +175,7 @@ class Running:
             readers = [threading.Thread(target=self._read_fd, args=(master, self._chunks), daemon=True)]
         else:
             self.proc = subprocess.Popen(
-                cli_argv(*args), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                 env=cli_env(COLUMNS="160"), start_new_session=True, preexec_fn=_default_sigint,
             )
             readers = [
@@ -213,7 +215,7 @@ class Running:
     def screen(self) -> str:
         return render_screen(self.raw)
 
-    def wait_for(self, marker: str | re.Pattern[str], timeout: float = 30.0) -> None:
+    def wait_for(self, marker: str | re.Pattern[str], timeout: float = 60.0) -> None:
         def seen() -> bool:
             text = self.text + self.stderr
             return bool(marker.search(text)) if isinstance(marker, re.Pattern) else marker in text
@@ -224,7 +226,7 @@ class Running:
             lambda: f"{marker!r} not shown (exit {self.proc.poll()}); output so far:\n{self.text}\n{self.stderr}",
         )
 
-    def wait(self, timeout: float = 60.0) -> int:
+    def wait(self, timeout: float = 90.0) -> int:
         code = self.proc.wait(timeout)
         for reader in self._readers:
             reader.join(5)

@@ -9,16 +9,11 @@ plain lines. Waits read the output until a marker appears, bounded; nothing slee
 
 from __future__ import annotations
 
-import fcntl
 import os
 import re
 import signal
-import struct
-import subprocess
 import sys
-import termios
 import textwrap
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,7 +22,7 @@ from servers import requested_versions, serving
 from waiting import wait_until
 
 import gradio_jobs
-from tests.integration.test_cli import COLS, ROWS, cli_env, render_screen, strip_ansi
+from tests.integration.test_cli import Running, render_screen
 
 DEMO_APP = Path(gradio_jobs.__file__).parent / "cli" / "demo_apps.py"
 
@@ -56,103 +51,14 @@ def demo_version() -> str:
     return versions[0]
 
 
-def _default_sigint() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_DFL)  # as from a shell: Ctrl+C raises KeyboardInterrupt
-
-
-class Script:
-    """A Python script in a subprocess, its output collected by a thread: under a pseudo-terminal
-    of COLS x ROWS (``tty=True``: stdout and stderr are the terminal) or with pipes."""
-
-    def __init__(self, path: Path, url: str, *, tty: bool) -> None:
-        argv = [sys.executable, str(path), url]
-        self._chunks: list[bytes] = []
-        self._err: list[bytes] = []
-        self._lock = threading.Lock()
-        self._fds: list[int] = []
-        if tty:
-            master, slave = os.openpty()
-            fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
-            env = cli_env(COLUMNS=str(COLS), LINES=str(ROWS), TERM="xterm-256color")
-            self.proc = subprocess.Popen(
-                argv, stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True,
-                preexec_fn=_default_sigint,
-            )
-            os.close(slave)
-            self._fds = [master]
-            sources = [(master, self._chunks)]
-        else:
-            self.proc = subprocess.Popen(
-                argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                env=cli_env(COLUMNS="160"), start_new_session=True, preexec_fn=_default_sigint,
-            )
-            assert self.proc.stdout is not None and self.proc.stderr is not None
-            sources = [(self.proc.stdout.fileno(), self._chunks), (self.proc.stderr.fileno(), self._err)]
-        self._readers = [threading.Thread(target=self._read, args=s, daemon=True) for s in sources]
-        for reader in self._readers:
-            reader.start()
-
-    def _read(self, fd: int, into: list[bytes]) -> None:
-        while True:
-            try:
-                data = os.read(fd, 65536)
-            except OSError:  # EIO: the terminal's last writer is gone
-                return
-            if not data:
-                return
-            with self._lock:
-                into.append(data)
-
-    @property
-    def raw(self) -> str:
-        with self._lock:
-            return b"".join(self._chunks).decode("utf-8", "replace")
-
-    @property
-    def stderr(self) -> str:
-        with self._lock:
-            return b"".join(self._err).decode("utf-8", "replace")
-
-    @property
-    def text(self) -> str:
-        """Everything written so far, escape codes removed: every frame of a live view."""
-        return strip_ansi(self.raw)
-
-    def wait_for(self, marker: str, timeout: float = 60.0) -> None:
-        wait_until(
-            lambda: marker in self.text + self.stderr,
-            timeout,
-            lambda: f"{marker!r} not shown (exit {self.proc.poll()}); output so far:\n{self.text}\n{self.stderr}",
-        )
-
-    def wait(self, timeout: float = 90.0) -> int:
-        code = self.proc.wait(timeout)
-        for reader in self._readers:
-            reader.join(5)
-        return code
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
-        for reader in self._readers:
-            reader.join(5)
-        for fd in self._fds:
-            os.close(fd)
-        self._fds = []
-        for pipe in (self.proc.stdout, self.proc.stderr):
-            if pipe is not None:
-                pipe.close()
-
-
 @pytest.fixture
 def run_script(tmp_path: Path, demo_url: str) -> Iterator:
-    started: list[Script] = []
+    started: list[Running] = []
 
-    def factory(body: str, *, tty: bool) -> Script:
+    def factory(body: str, *, tty: bool) -> Running:
         path = tmp_path / f"script{len(started)}.py"
         path.write_text(PREAMBLE + textwrap.dedent(body))
-        script = Script(path, demo_url, tty=tty)
+        script = Running((), tty=tty, argv=[sys.executable, str(path), demo_url])
         started.append(script)
         return script
 

@@ -732,6 +732,18 @@ class OutputCursor:
             raise state.error
 
 
+def reader_wait(tick: float | None, until: float | None, now: float) -> float | None:
+    """How long a reader of a job's events waits for news before it looks again: ``tick``
+    seconds (None: until there is news), cut to what is left before monotonic time ``until``
+    (None: no deadline). ``TimeoutError`` once ``until`` has passed."""
+    if until is None:
+        return tick
+    left = until - now
+    if left <= 0:
+        raise TimeoutError("the job was still running when the timeout passed")
+    return left if tick is None else min(tick, left)
+
+
 class EventCursor:
     """A reader's place in a job's event log: every event once, in order, until the job settles."""
 
