@@ -1,6 +1,11 @@
-"""Write the README's compatibility matrix from the behavioural suite's last results.
+"""Write the compatibility matrix of the docs (and of the README, while it has one) from the
+behavioural suite's last results.
 
-    python scripts/compat_matrix.py [build/compat.json] [README.md]
+    python scripts/compat_matrix.py [build/compat.json [FILE ...]]
+
+The table goes between the ``<!-- compat-matrix:start -->`` and ``<!-- compat-matrix:end -->``
+markers of each FILE that has them: by default ``docs/generations.md`` (the site's page on
+server generations) and ``README.md``; at least one must have them.
 
 The results come from ``tests/integration/test_generations.py`` and
 ``tests/integration/test_stream_inputs.py`` (``./dev matrix`` runs them and then this
@@ -60,24 +65,41 @@ def render(results: dict[str, dict[str, _Cell]]) -> str:
     return "\n".join(lines)
 
 
-def update_readme(readme: str, table: str) -> str:
-    """``readme`` (the README's text) with ``table`` between the matrix markers instead of
-    what was there; exits with a message if the markers are missing."""
-    if START not in readme or END not in readme:
-        raise SystemExit(f"the README has no {START} ... {END} section")
+def update_readme(readme: str, table: str, name: str = "the README") -> str:
+    """``readme`` (a Markdown text: the README's or a docs page's) with ``table`` between the
+    matrix markers instead of what was there; exits naming ``name`` if the markers are missing."""
+    if not has_markers(readme):
+        raise SystemExit(f"{name} has no {START} ... {END} section")
     head, rest = readme.split(START, 1)
     _, tail = rest.split(END, 1)
     return f"{head}{START}\n{table}\n{END}{tail}"
 
 
+def has_markers(text: str) -> bool:
+    """Whether ``text`` has both matrix markers, the start before the end."""
+    return START in text and END in text.split(START, 1)[1]
+
+
+#: Where the matrix goes by default: every one of these that has the markers.
+DEFAULT_TARGETS = [ROOT / "docs" / "generations.md", ROOT / "README.md"]
+
+
 def main(argv: list[str]) -> int:
-    """Rewrite the README's matrix: ``argv`` is ``[results.json [README.md]]``, by default
-    ``build/compat.json`` and the repository's ``README.md``."""
+    """Rewrite the matrix: ``argv`` is ``[results.json [FILE ...]]``, by default
+    ``build/compat.json`` and :data:`DEFAULT_TARGETS`. Each FILE with the markers gets the
+    table; exits with a message if none of them has the markers."""
     results_path = Path(argv[0]) if argv else ROOT / "build" / "compat.json"
-    readme_path = Path(argv[1]) if len(argv) > 1 else ROOT / "README.md"
+    targets = [Path(a) for a in argv[1:]] or DEFAULT_TARGETS
     results = json.loads(results_path.read_text())
-    readme_path.write_text(update_readme(readme_path.read_text(), render(results)))
-    print(f"wrote the matrix of {len(results)} server versions into {readme_path}")
+    table = render(results)
+    written = []
+    for target in targets:
+        if target.is_file() and has_markers(text := target.read_text()):
+            target.write_text(update_readme(text, table, str(target)))
+            written.append(str(target))
+    if not written:
+        raise SystemExit(f"none of {', '.join(map(str, targets))} has a {START} ... {END} section")
+    print(f"wrote the matrix of {len(results)} server versions into {', '.join(written)}")
     return 0
 
 

@@ -178,6 +178,7 @@ JobEvent: TypeAlias = (
     | CancelResolved
     | Resubmitted
 )
+"""Any of the events above: the type of what ``job.events()`` yields and ``job.event_log()`` lists."""
 
 OUTCOME_DEQUEUED = "dequeued"
 OUTCOME_STOPPED = "stopped"
@@ -188,3 +189,6 @@ OUTCOME_SERVER_CONTINUES = "server continues"
 OUTCOME_CONNECTION_LOST = "connection lost"
 
 TERMINAL_EVENTS = (Completed, Failed, Cancelled)
+"""The events that settle a job's outcome (``isinstance(event, TERMINAL_EVENTS)``): after one,
+``result()`` returns or raises at once (a :class:`CancelResolved` may still follow a
+:class:`Cancelled`)."""
