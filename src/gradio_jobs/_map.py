@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from . import _loop
 from ._async_job import AsyncJob
 from ._exceptions import GradioJobsError
+from ._map_counts import counts_text
 
 if TYPE_CHECKING:
     from ._live.mapbar import MapDisplay
@@ -75,11 +76,7 @@ class MapProgress:
     cancelled: int = 0
 
     def __str__(self) -> str:
-        text = f"{self.done}/{self.total} done" if self.total is not None else f"{self.done} done"
-        text += f", {self.failed} failed, {self.running} running"
-        if self.cancelled:
-            text += f", {self.cancelled} cancelled"
-        return text
+        return counts_text(self)
 
 
 def _call_args(item: Any) -> tuple[tuple[Any, ...], dict[str, Any]]:

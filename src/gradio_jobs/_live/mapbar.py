@@ -15,7 +15,8 @@ import time
 from collections.abc import Callable
 from typing import IO, Protocol
 
-from .view import MapCounts, MapMeter
+from .._map_counts import MapCounts
+from .view import MapMeter
 
 __all__ = ["MapDisplay", "MapPlain", "open_map_display"]
 

@@ -14,9 +14,10 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from .._map_counts import MapCounts
 from .displays import Display
 from .html import job_html, map_html
-from .view import JobView, MapCounts, MapMeter
+from .view import JobView, MapMeter
 
 __all__ = ["MapNotebook", "NotebookDisplay", "in_notebook"]
 

@@ -18,10 +18,11 @@ from rich.spinner import Spinner
 from rich.table import Table
 from rich.text import Text
 
+from .._map_counts import MapCounts
 from ..protocol import events as ev
 from ..protocol.status import ProgressUnit
 from .displays import Display
-from .view import JobView, MapCounts, MapMeter, short, unit_text
+from .view import JobView, MapMeter, short, unit_text
 
 __all__ = ["LiveDisplay", "MapLive"]
 

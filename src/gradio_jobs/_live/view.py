@@ -11,16 +11,16 @@ import json
 import threading
 import time
 from collections import deque
-from typing import Any, Protocol
+from typing import Any
 
 from .._exceptions import JobTimeoutError
+from .._map_counts import MapCounts, counts_text
 from ..protocol import events as ev
 from ..protocol.media import MediaSegment
 from ..protocol.status import LogMessage, ProgressUnit
 
 __all__ = [
     "JobView",
-    "MapCounts",
     "MapMeter",
     "describe_cancel_outcome",
     "format_bytes",
@@ -292,35 +292,6 @@ class JobView:
 # -- maps -----------------------------------------------------------------------------------------
 
 
-class MapCounts(Protocol):
-    """Where a map stands (a ``MapProgress``): what a :class:`MapMeter` reads."""
-
-    @property
-    def total(self) -> int | None:
-        """The number of inputs, None while unknown."""
-        ...
-
-    @property
-    def done(self) -> int:
-        """Inputs finished, successfully or not."""
-        ...
-
-    @property
-    def failed(self) -> int:
-        """Inputs finished with an error."""
-        ...
-
-    @property
-    def running(self) -> int:
-        """Jobs in flight."""
-        ...
-
-    @property
-    def cancelled(self) -> int:
-        """Jobs the map cancelled itself."""
-        ...
-
-
 class MapMeter:
     """A map's progress over time: done, failed, running, the rate so far and the ETA.
 
@@ -379,10 +350,7 @@ class MapMeter:
         counts = self.counts
         if counts is None:
             return "starting"
-        text = f"{counts.done}/{counts.total} done" if counts.total is not None else f"{counts.done} done"
-        text += f", {counts.failed} failed, {counts.running} running"
-        if counts.cancelled:
-            text += f", {counts.cancelled} cancelled"
+        text = counts_text(counts)
         if self.resumed:
             text += f", {self.resumed} resumed"
         rate = self.rate(now)
